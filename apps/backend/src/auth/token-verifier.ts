@@ -1,0 +1,95 @@
+import { Injectable } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { JwtService } from '@nestjs/jwt';
+import type { AppConfig, JwtConfig } from '../config/app-config.js';
+import { AuthFailure } from './auth-failure.js';
+import type { AuthenticatedUser } from './authenticated-user.js';
+import { UserDirectory } from './user-directory.js';
+
+const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+/** Header parameters that would let the token choose its own key or semantics. */
+const REFUSED_HEADERS = ['jku', 'jwk', 'x5u', 'x5c', 'crit'];
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+interface Claims {
+  sub?: unknown;
+  exp?: unknown;
+  iat?: unknown;
+}
+
+/**
+ * The one place JWT rules live, for REST, WebSocket and SSE: algorithm pinned by config,
+ * exp and sub required, iss/aud when configured, bounded size, and an active user behind it.
+ */
+@Injectable()
+export class TokenVerifier {
+  private readonly jwtConfig: JwtConfig;
+
+  constructor(
+    private readonly jwt: JwtService,
+    private readonly users: UserDirectory,
+    config: ConfigService<AppConfig, true>,
+  ) {
+    this.jwtConfig = config.get('jwt', { infer: true });
+  }
+
+  async verify(token: unknown): Promise<AuthenticatedUser> {
+    const claims = await this.verifySignature(token);
+    const user = await this.users.findById(claims.sub);
+    if (!user) throw new AuthFailure('UNKNOWN_USER');
+    if (!user.isActive) throw new AuthFailure('INACTIVE_USER');
+    return { userId: user.id, tenantId: user.tenantId, role: user.role, email: user.email, exp: claims.exp };
+  }
+
+  private async verifySignature(token: unknown): Promise<{ sub: string; exp: number }> {
+    if (typeof token !== 'string' || token.length === 0) throw new AuthFailure('MISSING_TOKEN');
+    if (token.length > this.jwtConfig.maxTokenLength) throw new AuthFailure('TOKEN_TOO_LARGE');
+    if (!JWT_SHAPE.test(token)) throw new AuthFailure('MALFORMED_TOKEN');
+
+    const header = decodeHeader(token);
+    if (REFUSED_HEADERS.some((name) => name in header)) throw new AuthFailure('UNSUPPORTED_HEADER');
+    // Compared exactly: 'none', 'None', 'HS256' against an RS256 key... all end here.
+    if (header.alg !== this.jwtConfig.algorithm) throw new AuthFailure('ALGORITHM_MISMATCH');
+
+    let claims: Claims;
+    try {
+      claims = await this.jwt.verifyAsync<Claims & object>(token, {
+        algorithms: [this.jwtConfig.algorithm],
+        secret: this.jwtConfig.algorithm === 'HS256' ? this.jwtConfig.verifyKey : undefined,
+        publicKey: this.jwtConfig.algorithm === 'HS256' ? undefined : this.jwtConfig.verifyKey,
+        issuer: this.jwtConfig.issuer,
+        audience: this.jwtConfig.audience,
+        clockTolerance: this.jwtConfig.clockToleranceSec,
+      });
+    } catch (error) {
+      throw new AuthFailure(classifyJwtError(error));
+    }
+
+    const now = Math.floor(Date.now() / 1000);
+    if (typeof claims.exp !== 'number' || !Number.isFinite(claims.exp)) throw new AuthFailure('INVALID_CLAIMS');
+    if (typeof claims.sub !== 'string' || !UUID.test(claims.sub)) throw new AuthFailure('INVALID_CLAIMS');
+    if (claims.iat !== undefined && (typeof claims.iat !== 'number' || claims.iat > now + this.jwtConfig.clockToleranceSec)) {
+      throw new AuthFailure('INVALID_CLAIMS');
+    }
+    return { sub: claims.sub.toLowerCase(), exp: claims.exp };
+  }
+}
+
+function decodeHeader(token: string): Record<string, unknown> {
+  try {
+    const parsed: unknown = JSON.parse(Buffer.from(token.slice(0, token.indexOf('.')), 'base64url').toString('utf8'));
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new AuthFailure('MALFORMED_TOKEN');
+    return parsed as Record<string, unknown>;
+  } catch {
+    throw new AuthFailure('MALFORMED_TOKEN');
+  }
+}
+
+function classifyJwtError(error: unknown): 'TOKEN_EXPIRED' | 'TOKEN_NOT_YET_VALID' | 'INVALID_SIGNATURE' | 'INVALID_CLAIMS' {
+  const name = error instanceof Error ? error.name : '';
+  const message = error instanceof Error ? error.message : '';
+  if (name === 'TokenExpiredError') return 'TOKEN_EXPIRED';
+  if (name === 'NotBeforeError') return 'TOKEN_NOT_YET_VALID';
+  if (/signature|algorithm|malformed|secret|key/i.test(message)) return 'INVALID_SIGNATURE';
+  return 'INVALID_CLAIMS';
+}

@@ -1,0 +1,38 @@
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import helmet from 'helmet';
+import { Logger } from 'nestjs-pino';
+import { AppModule, type AppModuleOptions } from './app.module.js';
+import type { AppConfig } from './config/app-config.js';
+import { OriginPolicy } from './security/origin-policy.js';
+import { NotificationsIoAdapter } from './notifications/notifications-io.adapter.js';
+
+/**
+ * Creates the configured application, not yet listening. Shared by main.ts and the tests, so
+ * tests run exactly what production runs.
+ */
+export async function createApp(config: AppConfig, options: AppModuleOptions = {}): Promise<NestExpressApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, options), {
+    bufferLogs: true,
+    bodyParser: false,
+  });
+  app.useLogger(app.get(Logger));
+  app.flushLogs();
+
+  app.disable('x-powered-by');
+  // Behind a proxy, set TRUST_PROXY so rate limits key on the client, not the proxy.
+  app.set('trust proxy', false);
+  app.use(helmet());
+  app.useBodyParser('json', { limit: config.limits.httpBodyBytes });
+
+  const origins = app.get(OriginPolicy);
+  // `false` (never an Error) for a refused origin: Express would turn an Error into a 500.
+  app.enableCors({
+    origin: (origin, callback) => callback(null, origins.isAllowed(origin)),
+    credentials: true,
+    maxAge: 600,
+  });
+
+  app.useWebSocketAdapter(new NotificationsIoAdapter(app, config));
+  return app;
+}

@@ -1,0 +1,34 @@
+import { HttpException } from '@nestjs/common';
+import { GENERIC_ERROR_MESSAGE, type FieldError, type HttpErrorCode } from '@notify-gateway/contracts';
+
+const DEFAULT_MESSAGES: Record<HttpErrorCode, string> = {
+  VALIDATION_FAILED: 'Validation failed',
+  UNAUTHORIZED: 'Unauthorized',
+  FORBIDDEN: 'Forbidden',
+  NOT_FOUND: 'Not found',
+  ORIGIN_NOT_ALLOWED: 'Origin not allowed',
+  RATE_LIMITED: 'Too many requests',
+  CONNECTION_LIMIT: 'Too many connections',
+  PAYLOAD_TOO_LARGE: 'Payload too large',
+  UNSUPPORTED_MEDIA_TYPE: 'Unsupported media type',
+  SERVICE_UNAVAILABLE: 'Service temporarily unavailable',
+  INTERNAL_ERROR: GENERIC_ERROR_MESSAGE,
+};
+
+/** An error whose code and message are safe to show a client as they are. */
+export class ApiError extends HttpException {
+  constructor(
+    status: number,
+    readonly code: HttpErrorCode,
+    message: string = DEFAULT_MESSAGES[code],
+    readonly errors?: FieldError[],
+    /** Seconds, for 429 and 503 answers. */
+    readonly retryAfter?: number,
+  ) {
+    super({ statusCode: status, code, message, ...(errors ? { errors } : {}) }, status);
+  }
+
+  static defaultMessage(code: HttpErrorCode): string {
+    return DEFAULT_MESSAGES[code];
+  }
+}

@@ -1,0 +1,43 @@
+import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
+import { EVENT_ERROR_CODES, GENERIC_ERROR_MESSAGE, type AckFailure, type ErrorBody, type EventErrorCode } from '@notify-gateway/contracts';
+import type { GatewaySocket } from '../../notifications/gateway-socket.js';
+import { SecurityEventLogger } from '../../security/security-event.logger.js';
+import { ApiError } from '../errors/api-error.js';
+
+/**
+ * Socket errors: the client gets `notification:error` and a failed ack with a stable code and a
+ * generic message; operators get the details (clientId, userId, stack) in the log.
+ */
+@Catch()
+export class WsExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger('NotificationGateway');
+
+  constructor(private readonly security: SecurityEventLogger) {}
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const ws = host.switchToWs();
+    const socket = ws.getClient<GatewaySocket>();
+    const ack = host.getArgByIndex<unknown>(2);
+    const event = host.getArgByIndex<unknown>(3);
+    const body = toBody(exception);
+    const user = socket.data?.user;
+
+    if (body.code === 'VALIDATION_FAILED') {
+      this.security.log('VALIDATION_FAILED', { clientId: socket.id, userId: user?.userId, tenantId: user?.tenantId, reason: String(event) });
+    } else if (body.code === 'INTERNAL_ERROR') {
+      this.logger.error({ err: exception, clientId: socket.id, userId: user?.userId, event: String(event) }, 'socket event failed');
+    }
+    socket.emit('notification:error', body);
+    if (typeof ack === 'function') {
+      const failure: AckFailure = { ok: false, error: body };
+      (ack as (response: AckFailure) => void)(failure);
+    }
+  }
+}
+
+function toBody(exception: unknown): ErrorBody {
+  if (exception instanceof ApiError && (EVENT_ERROR_CODES as readonly string[]).includes(exception.code)) {
+    return { code: exception.code as EventErrorCode, message: exception.message, ...(exception.errors ? { errors: exception.errors } : {}) };
+  }
+  return { code: 'INTERNAL_ERROR', message: GENERIC_ERROR_MESSAGE };
+}

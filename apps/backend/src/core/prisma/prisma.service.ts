@@ -1,0 +1,32 @@
+import { Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { PrismaPg } from '@prisma/adapter-pg';
+import type { AppConfig } from '../../config/app-config.js';
+import { PrismaClient } from '../../generated/prisma/client.js';
+
+/** The one database client. Boot fails when the database cannot be reached. */
+@Injectable()
+export class PrismaService extends PrismaClient implements OnModuleInit, OnModuleDestroy {
+  constructor(config: ConfigService<AppConfig, true>) {
+    const url = config.get('databaseUrl', { infer: true });
+    if (!url) throw new Error('databaseUrl must be resolved before the app is created');
+    super({
+      adapter: new PrismaPg({
+        connectionString: url,
+        max: 20,
+        // A request must fail fast when the database is gone, not hang.
+        connectionTimeoutMillis: 3000,
+        idleTimeoutMillis: 30000,
+      }),
+    });
+  }
+
+  async onModuleInit(): Promise<void> {
+    await this.$connect();
+    await this.$queryRaw`SELECT 1`;
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.$disconnect();
+  }
+}

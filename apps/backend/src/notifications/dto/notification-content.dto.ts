@@ -1,0 +1,28 @@
+import { IsIn, IsObject, IsOptional, IsString, Length, Matches } from 'class-validator';
+import { NOTIFICATION_LIMITS, PRIORITIES, type NotificationPriority } from '@notify-gateway/contracts';
+import { MaxJsonSize } from './max-json-size.validator.js';
+
+/** No control characters except tab and newline in user-visible text. */
+export const PRINTABLE_TEXT = /^[^\u0000-\u0008\u000b-\u001f\u007f]*$/;
+
+/** What every notification carries, whoever sends it (REST, WebSocket, another module). */
+export class NotificationContentDto {
+  @IsString()
+  @Length(NOTIFICATION_LIMITS.titleMin, NOTIFICATION_LIMITS.titleMax)
+  @Matches(PRINTABLE_TEXT, { message: 'title must not contain control characters' })
+  title!: string;
+
+  @IsString()
+  @Length(NOTIFICATION_LIMITS.contentMin, NOTIFICATION_LIMITS.contentMax)
+  @Matches(PRINTABLE_TEXT, { message: 'content must not contain control characters' })
+  content!: string;
+
+  @IsOptional()
+  @IsIn(PRIORITIES)
+  priority?: NotificationPriority;
+
+  @IsOptional()
+  @IsObject()
+  @MaxJsonSize(NOTIFICATION_LIMITS.dataMaxBytes)
+  data?: Record<string, unknown>;
+}

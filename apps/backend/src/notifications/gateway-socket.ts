@@ -1,0 +1,19 @@
+import type { ClientToServerEvents, ServerToClientEvents } from '@notify-gateway/contracts';
+import type { Namespace, Socket } from 'socket.io';
+import type { AuthenticatedUser } from '../auth/authenticated-user.js';
+import type { ConnectionLease } from '../security/connection-limiter.js';
+
+/** What the handshake middleware attaches to an authenticated socket. */
+export interface SocketSession {
+  user: AuthenticatedUser;
+  lease: ConnectionLease;
+  ip: string;
+  origin?: string;
+  connectedAt: number;
+  expiryTimer?: NodeJS.Timeout;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+type ServerSideEvents = {};
+export type GatewaySocket = Socket<ClientToServerEvents, ServerToClientEvents, ServerSideEvents, SocketSession>;
+export type GatewayNamespace = Namespace<ClientToServerEvents, ServerToClientEvents, ServerSideEvents, SocketSession>;

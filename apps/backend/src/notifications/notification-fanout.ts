@@ -1,0 +1,81 @@
+import { Injectable, Logger } from '@nestjs/common';
+import type { ServerToClientEvents, SessionEndCode } from '@notify-gateway/contracts';
+import type { Namespace } from 'socket.io';
+import { MetricsService } from '../observability/metrics.service.js';
+
+export type DeliverableEvent = 'notification:new' | 'notification:read';
+export type EventPayload<E extends DeliverableEvent> = Parameters<ServerToClientEvents[E]>[0];
+
+/** A transport on this instance that holds user sessions (socket.io, SSE). */
+export interface LocalTransport {
+  /** Writes an event to this instance's sessions in `room`, except `exceptSocketId`. */
+  deliver?<E extends DeliverableEvent>(room: string, event: E, payload: EventPayload<E>, exceptSocketId?: string): void;
+  /** Ends this instance's sessions of `userId`, telling them why. */
+  endUserSessions(userId: string, code: SessionEndCode): void;
+}
+
+const STREAM_CHANNEL = 'ngw:stream-deliver';
+const END_SESSIONS_CHANNEL = 'ngw:end-user-sessions';
+
+/**
+ * The one fan-out path. Sockets get events through the socket.io adapter (Redis carries room
+ * emits to every instance); other transports get the same events on every instance through
+ * the adapter's server-side channel, so no transport copies the room logic.
+ */
+@Injectable()
+export class NotificationFanout {
+  private readonly logger = new Logger(NotificationFanout.name);
+  private namespace: Namespace | null = null;
+  private clustered = false;
+  private readonly transports = new Set<LocalTransport>();
+
+  constructor(private readonly metrics: MetricsService) {}
+
+  /** Called by the gateway once the namespace exists. */
+  attach(namespace: Namespace, clustered: boolean): void {
+    this.namespace = namespace;
+    this.clustered = clustered;
+    namespace.on(STREAM_CHANNEL, (room: string, event: DeliverableEvent, payload: EventPayload<DeliverableEvent>, except?: string) =>
+      this.deliverLocally(room, event, payload, except),
+    );
+    namespace.on(END_SESSIONS_CHANNEL, (userId: string, code: SessionEndCode) => this.endLocally(userId, code));
+  }
+
+  register(transport: LocalTransport): () => void {
+    this.transports.add(transport);
+    return () => this.transports.delete(transport);
+  }
+
+  publish<E extends DeliverableEvent>(room: string, event: E, payload: EventPayload<E>, exceptSocketId?: string): void {
+    const namespace = this.namespace;
+    if (namespace) {
+      const target = exceptSocketId ? namespace.to(room).except(exceptSocketId) : namespace.to(room);
+      (target.emit as (event: string, payload: unknown) => boolean)(event, payload);
+      if (this.clustered) this.serverSideEmit(STREAM_CHANNEL, room, event, payload, exceptSocketId ?? null);
+    }
+    this.deliverLocally(room, event, payload, exceptSocketId);
+  }
+
+  /** Ends a user's sessions on every instance. */
+  endUserSessions(userId: string, code: SessionEndCode): void {
+    if (this.clustered) this.serverSideEmit(END_SESSIONS_CHANNEL, userId, code);
+    this.endLocally(userId, code);
+  }
+
+  private serverSideEmit(channel: string, ...args: unknown[]): void {
+    try {
+      this.namespace?.serverSideEmit(channel, ...args);
+    } catch (error) {
+      this.metrics.redisErrors.inc({ client: 'adapter' });
+      this.logger.warn({ err: error, channel }, 'cross-instance fan-out failed; clients catch up from the database');
+    }
+  }
+
+  private deliverLocally<E extends DeliverableEvent>(room: string, event: E, payload: EventPayload<E>, except?: string | null): void {
+    for (const transport of this.transports) transport.deliver?.(room, event, payload, except ?? undefined);
+  }
+
+  private endLocally(userId: string, code: SessionEndCode): void {
+    for (const transport of this.transports) transport.endUserSessions(userId, code);
+  }
+}

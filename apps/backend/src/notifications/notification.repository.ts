@@ -1,0 +1,126 @@
+import { Injectable } from '@nestjs/common';
+import type { NotificationPriority, NotificationScope } from '@notify-gateway/contracts';
+import type { AuthenticatedUser } from '../auth/authenticated-user.js';
+import { PrismaService } from '../core/prisma/prisma.service.js';
+import { Prisma } from '../generated/prisma/client.js';
+import { isTenantAdmin, visibleTo } from './notification-audience.js';
+import { NOTIFICATION_VIEW_FIELDS, type NotificationRow } from './notification.view.js';
+
+/** Key of the advisory lock that makes seq order equal commit order (docs/DELIVERY.md). */
+const SEQUENCE_LOCK = 72707370;
+const MAX_BIGINT = 9223372036854775807n;
+
+export type Viewer = Pick<AuthenticatedUser, 'userId' | 'tenantId' | 'role'>;
+
+export interface NewNotification {
+  scope: NotificationScope;
+  userId: string | null;
+  tenantId: string | null;
+  createdById: string | null;
+  title: string;
+  content: string;
+  priority: NotificationPriority;
+  data: Record<string, unknown> | null;
+}
+
+export interface StoredNotification extends NotificationRow {
+  userId: string | null;
+  tenantId: string | null;
+}
+
+/** All notification I/O. */
+@Injectable()
+export class NotificationRepository {
+  constructor(private readonly prisma: PrismaService) {}
+
+  /**
+   * Inserts under a transaction-scoped advisory lock: a transaction holding seq N commits
+   * before any transaction can draw N+1, so a reader that has seen N can never later find a
+   * smaller seq appear. Catch-up by "seq > cursor" therefore never skips a late commit.
+   */
+  create(input: NewNotification): Promise<StoredNotification> {
+    return this.prisma.$transaction(async (tx) => {
+      await tx.$executeRaw`SELECT pg_advisory_xact_lock(${SEQUENCE_LOCK})`;
+      return tx.notification.create({
+        data: { ...input, data: input.data === null ? Prisma.DbNull : (input.data as Prisma.InputJsonObject) },
+        select: { ...NOTIFICATION_VIEW_FIELDS, userId: true, tenantId: true },
+      });
+    });
+  }
+
+  /** Oldest first after `after`: catch-up. One extra row tells whether more wait. */
+  async listAfter(viewer: Viewer, after: string, limit: number): Promise<{ rows: (NotificationRow & { read: boolean })[]; hasMore: boolean }> {
+    const rows = await this.prisma.notification.findMany({
+      where: { AND: [visibleTo(viewer), { seq: { gt: parseCursor(after) } }] },
+      orderBy: { seq: 'asc' },
+      take: limit + 1,
+      select: { ...NOTIFICATION_VIEW_FIELDS, reads: { where: { userId: viewer.userId }, select: { userId: true } } },
+    });
+    return { rows: rows.slice(0, limit).map(withReadFlag), hasMore: rows.length > limit };
+  }
+
+  /** Newest first: what a notification list shows. */
+  async listLatest(viewer: Viewer, limit: number): Promise<{ rows: (NotificationRow & { read: boolean })[]; hasMore: boolean }> {
+    const rows = await this.prisma.notification.findMany({
+      where: visibleTo(viewer),
+      orderBy: { seq: 'desc' },
+      take: limit + 1,
+      select: { ...NOTIFICATION_VIEW_FIELDS, reads: { where: { userId: viewer.userId }, select: { userId: true } } },
+    });
+    return { rows: rows.slice(0, limit).map(withReadFlag), hasMore: rows.length > limit };
+  }
+
+  unreadCount(viewer: Viewer): Promise<number> {
+    return this.prisma.notification.count({
+      where: { AND: [visibleTo(viewer), { reads: { none: { userId: viewer.userId } } }] },
+    });
+  }
+
+  /** Marks one notification read for the viewer; false when the viewer cannot see it. */
+  async markRead(viewer: Viewer, notificationId: string): Promise<boolean> {
+    const visible = await this.prisma.notification.findFirst({
+      where: { AND: [visibleTo(viewer), { id: notificationId }] },
+      select: { id: true },
+    });
+    if (!visible) return false;
+    await this.prisma.notificationRead.upsert({
+      where: { userId_notificationId: { userId: viewer.userId, notificationId } },
+      create: { userId: viewer.userId, notificationId },
+      update: {},
+    });
+    return true;
+  }
+
+  /** Marks everything the viewer can see read; returns how many were unread. */
+  markAllRead(viewer: Viewer): Promise<number> {
+    const admin = isTenantAdmin(viewer.role);
+    const superAdmin = viewer.role === 'SUPER_ADMIN';
+    return this.prisma.$executeRaw`
+      INSERT INTO notification_reads (user_id, notification_id)
+      SELECT ${viewer.userId}::uuid, n.id FROM notifications n
+      WHERE (n.scope = 'USER' AND n.user_id = ${viewer.userId}::uuid)
+         OR (${admin} AND n.scope = 'TENANT' AND n.tenant_id = ${viewer.tenantId}::uuid)
+         OR (${superAdmin} AND n.scope = 'GLOBAL')
+      ON CONFLICT DO NOTHING`;
+  }
+
+  /** The recipient's tenant, or null when there is no such user. */
+  async tenantOfUser(userId: string): Promise<string | null> {
+    const user = await this.prisma.user.findUnique({ where: { id: userId }, select: { tenantId: true } });
+    return user?.tenantId ?? null;
+  }
+
+  async tenantExists(tenantId: string): Promise<boolean> {
+    return (await this.prisma.tenant.count({ where: { id: tenantId } })) > 0;
+  }
+}
+
+function withReadFlag<T extends NotificationRow & { reads: unknown[] }>(row: T): NotificationRow & { read: boolean } {
+  const { reads, ...rest } = row;
+  return { ...rest, read: reads.length > 0 };
+}
+
+function parseCursor(cursor: string): bigint {
+  const value = BigInt(cursor);
+  return value > MAX_BIGINT ? MAX_BIGINT : value;
+}

@@ -1,0 +1,73 @@
+import type { INestApplicationContext } from '@nestjs/common';
+import { IoAdapter } from '@nestjs/platform-socket.io';
+import { createAdapter } from '@socket.io/redis-adapter';
+import type { IncomingMessage } from 'node:http';
+import type { Server, ServerOptions } from 'socket.io';
+import type { AppConfig } from '../config/app-config.js';
+import { RedisService } from '../core/redis/redis.module.js';
+import { MetricsService } from '../observability/metrics.service.js';
+import { OriginPolicy } from '../security/origin-policy.js';
+import { SecurityEventLogger } from '../security/security-event.logger.js';
+
+/**
+ * The socket.io server as configuration and the security plan want it: origin enforced on every
+ * handshake (websocket upgrade included), bounded messages, the authentication deadline, and the
+ * Redis adapter when several instances share rooms.
+ */
+export class NotificationsIoAdapter extends IoAdapter {
+  constructor(
+    private readonly app: INestApplicationContext,
+    private readonly config: AppConfig,
+  ) {
+    super(app);
+  }
+
+  override createIOServer(port: number, options?: ServerOptions): Server {
+    const origins = this.app.get(OriginPolicy);
+    const security = this.app.get(SecurityEventLogger);
+    const metrics = this.app.get(MetricsService);
+    const server = super.createIOServer(port, {
+      ...options,
+      serveClient: false,
+      transports: ['polling', 'websocket'],
+      maxHttpBufferSize: this.config.ws.maxPayloadBytes,
+      // engine.io connections that never join a namespace are closed after this.
+      connectTimeout: this.config.ws.authTimeoutMs,
+      pingInterval: 25_000,
+      pingTimeout: 20_000,
+      perMessageDeflate: false,
+      cors: { origin: (origin, callback) => callback(null, origins.isAllowed(origin)), credentials: true },
+      // CORS headers do not protect a websocket: refuse foreign origins on every handshake.
+      allowRequest: (request: IncomingMessage, callback: (error: string | null | undefined, success: boolean) => void) => {
+        if (origins.isAllowed(request.headers.origin)) return callback(null, true);
+        const transport = request.headers.upgrade ? 'websocket' : 'polling';
+        metrics.originRejections.inc({ transport });
+        security.log('ORIGIN_REJECTED', {
+          ip: request.socket.remoteAddress,
+          origin: typeof request.headers.origin === 'string' ? request.headers.origin : String(request.headers.origin),
+          transport,
+          reason: 'engine handshake',
+        });
+        callback('ORIGIN_NOT_ALLOWED', false);
+      },
+    } satisfies Partial<ServerOptions>);
+
+    const redis = this.app.get(RedisService);
+    const pub = redis.duplicate('notify-gateway:adapter-pub');
+    const sub = redis.duplicate('notify-gateway:adapter-sub');
+    if (pub && sub) {
+      for (const client of [pub, sub]) client.on('error', () => metrics.redisErrors.inc({ client: 'adapter' }));
+      server.adapter(createAdapter(pub, sub, { publishOnSpecificResponseChannel: true, requestsTimeout: 3000 }));
+      server.of('/').adapter.on('error', () => metrics.redisErrors.inc({ client: 'adapter' }));
+      this.redisClients.push(pub, sub);
+    }
+    return server;
+  }
+
+  private readonly redisClients: { quit(): Promise<unknown> }[] = [];
+
+  override async close(server: Server): Promise<void> {
+    await super.close(server);
+    await Promise.allSettled(this.redisClients.map((client) => client.quit()));
+  }
+}

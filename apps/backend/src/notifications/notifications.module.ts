@@ -1,0 +1,34 @@
+import { Module } from '@nestjs/common';
+import { AuthModule } from '../auth/auth.module.js';
+import { WsExceptionFilter } from '../common/filters/ws-exception.filter.js';
+import { WsJwtGuard } from '../common/guards/ws-jwt.guard.js';
+import { WsRateLimitInterceptor } from '../common/interceptors/ws-rate-limit.interceptor.js';
+import { ConnectionLimiter } from '../security/connection-limiter.js';
+import { UserConnectionCounter } from '../security/user-connection-counter.js';
+import { ConnectionService } from './connection.service.js';
+import { HandshakeAuthenticator } from './handshake-authenticator.js';
+import { NotificationFanout } from './notification-fanout.js';
+import { NotificationGateway } from './notification.gateway.js';
+import { NotificationRepository } from './notification.repository.js';
+import { NotificationService } from './notification.service.js';
+import { NotificationsController } from './notifications.controller.js';
+
+@Module({
+  imports: [AuthModule],
+  controllers: [NotificationsController],
+  providers: [
+    NotificationService,
+    NotificationRepository,
+    NotificationFanout,
+    ConnectionService,
+    NotificationGateway,
+    HandshakeAuthenticator,
+    ConnectionLimiter,
+    UserConnectionCounter,
+    WsJwtGuard,
+    WsRateLimitInterceptor,
+    WsExceptionFilter,
+  ],
+  exports: [NotificationService, ConnectionService],
+})
+export class NotificationsModule {}

@@ -1,0 +1,38 @@
+import { Controller, Get, Header, Headers } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { timingSafeEqual } from 'node:crypto';
+import type { AppConfig } from '../config/app-config.js';
+import { bearerToken } from '../auth/bearer-token.js';
+import { Public } from '../common/decorators/auth.decorators.js';
+import { ApiError } from '../common/errors/api-error.js';
+import { Registry } from 'prom-client';
+import { MetricsService } from './metrics.service.js';
+
+@Public()
+@Controller('metrics')
+export class MetricsController {
+  private readonly token?: Buffer;
+
+  constructor(
+    private readonly metrics: MetricsService,
+    config: ConfigService<AppConfig, true>,
+  ) {
+    const token = config.get('metrics', { infer: true }).token;
+    this.token = token === undefined ? undefined : Buffer.from(token);
+  }
+
+  /** Prometheus text format; behind METRICS_TOKEN when one is configured. */
+  @Get()
+  @Header('Cache-Control', 'no-store')
+  @Header('Content-Type', Registry.PROMETHEUS_CONTENT_TYPE)
+  async scrape(@Headers('authorization') authorization?: string): Promise<string> {
+    if (this.token && !this.authorized(bearerToken(authorization))) throw new ApiError(401, 'UNAUTHORIZED');
+    return this.metrics.registry.metrics();
+  }
+
+  private authorized(presented: string | undefined): boolean {
+    if (!this.token || presented === undefined) return false;
+    const candidate = Buffer.from(presented);
+    return candidate.length === this.token.length && timingSafeEqual(candidate, this.token);
+  }
+}

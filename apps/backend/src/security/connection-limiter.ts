@@ -1,0 +1,101 @@
+import { Injectable, OnModuleInit } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import type { AppConfig } from '../config/app-config.js';
+import { MetricsService, type Transport } from '../observability/metrics.service.js';
+import { RateLimiterFactory, type RateLimit } from './rate-limiter.factory.js';
+import { UserConnectionCounter } from './user-connection-counter.js';
+
+export type ConnectionRefusal = { code: 'CONNECTION_LIMIT'; reason: 'instance' | 'user' | 'ip' } | { code: 'RATE_LIMITED'; reason: 'connect-rate' };
+
+export interface ConnectionLease {
+  readonly id: string;
+  /** Idempotent: safe to call from every path that can end a connection. */
+  release(): void;
+}
+
+/**
+ * Caps shared by sockets and SSE streams: per instance (hard), per IP, per user (across
+ * instances when Redis is configured), plus a per-IP rate of new connections against storms.
+ */
+@Injectable()
+export class ConnectionLimiter implements OnModuleInit {
+  private readonly perIp = new Map<string, number>();
+  private total = 0;
+  private peak = 0;
+  private connectRate!: RateLimit;
+  private readonly limits: AppConfig['limits'];
+  private nextId = 0;
+
+  constructor(
+    config: ConfigService<AppConfig, true>,
+    private readonly limiters: RateLimiterFactory,
+    private readonly users: UserConnectionCounter,
+    private readonly metrics: MetricsService,
+  ) {
+    this.limits = config.get('limits', { infer: true });
+  }
+
+  onModuleInit(): void {
+    this.connectRate = this.limiters.create('connect-ip', this.limits.connectRatePerIp, 60);
+  }
+
+  get active(): number {
+    return this.total;
+  }
+
+  get capacity(): number {
+    return this.limits.maxConnections;
+  }
+
+  /** Before authentication: cheap checks on the peer alone. */
+  async admitPeer(ip: string): Promise<ConnectionRefusal | null> {
+    if (this.total >= this.limits.maxConnections) return { code: 'CONNECTION_LIMIT', reason: 'instance' };
+    if ((this.perIp.get(ip) ?? 0) >= this.limits.maxConnectionsPerIp) return { code: 'CONNECTION_LIMIT', reason: 'ip' };
+    const decision = await this.connectRate.consume(ip);
+    if (!decision.allowed) {
+      this.metrics.rateLimitHits.inc({ limit: 'connect-ip' });
+      return { code: 'RATE_LIMITED', reason: 'connect-rate' };
+    }
+    return null;
+  }
+
+  /** After authentication: takes a slot on every cap, or none. */
+  async acquire(userId: string, ip: string, transport: Transport): Promise<ConnectionLease | ConnectionRefusal> {
+    if (this.total >= this.limits.maxConnections) return { code: 'CONNECTION_LIMIT', reason: 'instance' };
+    const ipCount = this.perIp.get(ip) ?? 0;
+    if (ipCount >= this.limits.maxConnectionsPerIp) return { code: 'CONNECTION_LIMIT', reason: 'ip' };
+    // Count locally first so concurrent handshakes cannot all slip past the caps.
+    this.total += 1;
+    this.perIp.set(ip, ipCount + 1);
+    const id = `${transport}-${++this.nextId}`;
+    const released = { done: false };
+    const releaseLocal = (): void => {
+      this.total -= 1;
+      const left = (this.perIp.get(ip) ?? 1) - 1;
+      if (left <= 0) this.perIp.delete(ip);
+      else this.perIp.set(ip, left);
+    };
+    const admitted = await this.users.add(userId, id, this.limits.maxConnectionsPerUser);
+    if (!admitted) {
+      releaseLocal();
+      return { code: 'CONNECTION_LIMIT', reason: 'user' };
+    }
+    if (this.total > this.peak) {
+      this.peak = this.total;
+      this.metrics.connectionsPeak.set(this.peak);
+    }
+    return {
+      id,
+      release: () => {
+        if (released.done) return;
+        released.done = true;
+        releaseLocal();
+        this.users.remove(userId, id);
+      },
+    };
+  }
+}
+
+export function isRefusal(result: ConnectionLease | ConnectionRefusal): result is ConnectionRefusal {
+  return 'code' in result;
+}

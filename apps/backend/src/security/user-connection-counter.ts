@@ -1,0 +1,101 @@
+import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { RedisService } from '../core/redis/redis.module.js';
+import { MetricsService } from '../observability/metrics.service.js';
+
+/** How often this instance re-announces its connections; older entries belong to dead instances. */
+const REFRESH_MS = 15_000;
+const STALE_MS = 3 * REFRESH_MS;
+
+// Trims entries of crashed instances, then adds the member only while under the cap. Atomic.
+const ADD_SCRIPT = `
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then return 0 end
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[4])
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
+return 1`;
+
+/**
+ * Connections per user. With Redis the count is cluster-wide: a sorted set per user whose
+ * members are this instance's connection ids, scored by last refresh, so an instance that dies
+ * stops counting within STALE_MS. Without Redis, or while it is down, counts are local.
+ */
+@Injectable()
+export class UserConnectionCounter implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger(UserConnectionCounter.name);
+  private readonly instanceId = randomUUID();
+  private readonly local = new Map<string, Set<string>>();
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly redis: RedisService,
+    private readonly metrics: MetricsService,
+  ) {}
+
+  onModuleInit(): void {
+    if (this.redis.client) this.timer = setInterval(() => void this.refresh(), REFRESH_MS).unref();
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.timer);
+  }
+
+  async add(userId: string, connectionId: string, cap: number): Promise<boolean> {
+    const mine = this.local.get(userId) ?? new Set<string>();
+    if (mine.size >= cap) return false;
+    mine.add(connectionId);
+    this.local.set(userId, mine);
+    const client = this.redis.client;
+    if (!client || client.status !== 'ready') return true;
+    try {
+      const now = Date.now();
+      const admitted = await client.eval(ADD_SCRIPT, 1, key(userId), now - STALE_MS, now, cap, this.member(connectionId), STALE_MS * 2);
+      if (admitted === 1) return true;
+    } catch (error) {
+      // Redis trouble must not lock users out: the local cap still holds.
+      this.metrics.redisErrors.inc({ client: 'commands' });
+      this.logger.warn({ err: error }, 'per-user connection count unavailable; using local count');
+      return true;
+    }
+    this.forget(userId, connectionId);
+    return false;
+  }
+
+  remove(userId: string, connectionId: string): void {
+    this.forget(userId, connectionId);
+    const client = this.redis.client;
+    if (!client || client.status !== 'ready') return;
+    client.zrem(key(userId), this.member(connectionId)).catch(() => this.metrics.redisErrors.inc({ client: 'commands' }));
+  }
+
+  private forget(userId: string, connectionId: string): void {
+    const mine = this.local.get(userId);
+    mine?.delete(connectionId);
+    if (mine?.size === 0) this.local.delete(userId);
+  }
+
+  private member(connectionId: string): string {
+    return `${this.instanceId}:${connectionId}`;
+  }
+
+  private async refresh(): Promise<void> {
+    const client = this.redis.client;
+    if (!client || client.status !== 'ready' || this.local.size === 0) return;
+    const now = Date.now();
+    try {
+      // One command per user: on a Cluster the keys live on different slots.
+      await Promise.all(
+        [...this.local].map(([userId, ids]) =>
+          client.zadd(key(userId), ...[...ids].flatMap((id) => [now, this.member(id)])).then(() => client.pexpire(key(userId), STALE_MS * 2)),
+        ),
+      );
+    } catch (error) {
+      this.metrics.redisErrors.inc({ client: 'commands' });
+      this.logger.warn({ err: error }, 'refreshing per-user connection counts failed');
+    }
+  }
+}
+
+function key(userId: string): string {
+  return `ngw:conn:user:{${userId}}`;
+}

@@ -1,0 +1,32 @@
+import { ALLOWED_ORIGIN } from './test-app';
+
+export interface HttpResult<T = unknown> {
+  status: number;
+  body: T;
+  headers: Headers;
+  text: string;
+}
+
+/** A real HTTP call (Node's fetch). JSON in, JSON (or text) out. */
+export async function http<T = Record<string, unknown>>(
+  url: string,
+  init: { method?: string; token?: string; body?: unknown; headers?: Record<string, string>; origin?: string | null } = {},
+): Promise<HttpResult<T>> {
+  const headers: Record<string, string> = { ...init.headers };
+  if (init.token) headers.authorization = `Bearer ${init.token}`;
+  if (init.origin !== null) headers.origin = init.origin ?? ALLOWED_ORIGIN;
+  let body: string | undefined;
+  if (init.body !== undefined) {
+    body = typeof init.body === 'string' ? init.body : JSON.stringify(init.body);
+    headers['content-type'] ??= 'application/json';
+  }
+  const response = await fetch(url, { method: init.method ?? (body ? 'POST' : 'GET'), headers, body });
+  const text = await response.text();
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // not JSON
+  }
+  return { status: response.status, body: parsed as T, headers: response.headers, text };
+}

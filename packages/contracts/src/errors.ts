@@ -1,0 +1,51 @@
+/** Codes a rejected socket.io connection carries in `connect_error` (`err.message`). */
+export const CONNECT_ERROR_CODES = ['UNAUTHORIZED', 'ORIGIN_NOT_ALLOWED', 'CONNECTION_LIMIT', 'RATE_LIMITED'] as const;
+export type ConnectErrorCode = (typeof CONNECT_ERROR_CODES)[number];
+
+/** Codes of `notification:error` and of `{ok:false}` acks. */
+export const EVENT_ERROR_CODES = [
+  'VALIDATION_FAILED',
+  'FORBIDDEN',
+  'NOT_FOUND',
+  'RATE_LIMITED',
+  'UNAUTHORIZED',
+  'INTERNAL_ERROR',
+] as const;
+export type EventErrorCode = (typeof EVENT_ERROR_CODES)[number];
+
+/** Codes of HTTP error bodies `{statusCode, code, message}`. */
+export const HTTP_ERROR_CODES = [
+  'VALIDATION_FAILED',
+  'UNAUTHORIZED',
+  'FORBIDDEN',
+  'NOT_FOUND',
+  'ORIGIN_NOT_ALLOWED',
+  'RATE_LIMITED',
+  'CONNECTION_LIMIT',
+  'PAYLOAD_TOO_LARGE',
+  'UNSUPPORTED_MEDIA_TYPE',
+  'SERVICE_UNAVAILABLE',
+  'INTERNAL_ERROR',
+] as const;
+export type HttpErrorCode = (typeof HTTP_ERROR_CODES)[number];
+
+/** The one message every unexpected failure shows a client. */
+export const GENERIC_ERROR_MESSAGE = 'Unable to process request';
+
+export interface FieldError {
+  field: string;
+  messages: string[];
+}
+
+export interface ErrorBody {
+  code: EventErrorCode;
+  message: string;
+  errors?: FieldError[];
+}
+
+export interface HttpErrorBody {
+  statusCode: number;
+  code: HttpErrorCode;
+  message: string;
+  errors?: FieldError[];
+}

@@ -1,0 +1,112 @@
+import type { ErrorBody } from './errors.js';
+import type { NotificationPriority, NotificationScope } from './limits.js';
+
+/** Event names, both directions. One place, so server emits and client listeners cannot drift. */
+export const CLIENT_EVENTS = {
+  markRead: 'notification:mark-read',
+  markAllRead: 'notification:mark-all-read',
+  sync: 'notification:sync',
+  create: 'notification:create',
+} as const;
+
+export const SERVER_EVENTS = {
+  new: 'notification:new',
+  read: 'notification:read',
+  error: 'notification:error',
+  rateLimitExceeded: 'notification:rate-limit-exceeded',
+  sessionExpiring: 'notification:session-expiring',
+} as const;
+
+/** SSE carries a subset of the server events. */
+export const SSE_EVENTS = [SERVER_EVENTS.new, SERVER_EVENTS.read] as const;
+
+/** A notification as a client sees it. `cursor` orders notifications for catch-up. */
+export interface NotificationView {
+  id: string;
+  cursor: string;
+  scope: NotificationScope;
+  title: string;
+  content: string;
+  priority: NotificationPriority;
+  data: Record<string, unknown> | null;
+  createdAt: string;
+  /** Present on listings for the caller; absent on live events. */
+  read?: boolean;
+}
+
+export type NotificationReadEvent = { id: string } | { all: true };
+
+export interface RateLimitExceededEvent {
+  message: string;
+  /** Seconds until the next event is accepted. */
+  retryAfter: number;
+  limit: number;
+  /** Window length in seconds. */
+  window: number;
+}
+
+export const SESSION_END_CODES = ['TOKEN_EXPIRED', 'USER_DISCONNECTED', 'SERVER_SHUTDOWN'] as const;
+export type SessionEndCode = (typeof SESSION_END_CODES)[number];
+export interface SessionExpiringEvent {
+  code: SessionEndCode;
+}
+
+export interface MarkReadPayload {
+  notificationId: string;
+}
+export type MarkAllReadPayload = Record<string, never>;
+export interface SyncPayload {
+  after?: string;
+  limit?: number;
+}
+export interface CreateNotificationPayload {
+  title: string;
+  content: string;
+  priority?: NotificationPriority;
+  userId?: string;
+  scope?: NotificationScope;
+  data?: Record<string, unknown>;
+}
+
+export type AckFailure = { ok: false; error: ErrorBody };
+export type Ack<T extends object = Record<never, never>> = ({ ok: true } & T) | AckFailure;
+
+export type MarkReadAck = Ack;
+export type MarkAllReadAck = Ack<{ count: number }>;
+/** `cursor` is where the next sync should start; `hasMore` says a further page is waiting. */
+export type SyncAck = Ack<{ notifications: NotificationView[]; cursor: string | null; hasMore: boolean }>;
+export type CreateAck = Ack<{ notification: NotificationView }>;
+
+/** socket.io typed maps: `Socket<ServerToClientEvents, ClientToServerEvents>` on the client. */
+export interface ClientToServerEvents {
+  'notification:mark-read': (payload: MarkReadPayload, ack?: (res: MarkReadAck) => void) => void;
+  'notification:mark-all-read': (payload: MarkAllReadPayload, ack?: (res: MarkAllReadAck) => void) => void;
+  'notification:sync': (payload: SyncPayload, ack?: (res: SyncAck) => void) => void;
+  'notification:create': (payload: CreateNotificationPayload, ack?: (res: CreateAck) => void) => void;
+}
+
+export interface ServerToClientEvents {
+  'notification:new': (payload: NotificationView) => void;
+  'notification:read': (payload: NotificationReadEvent) => void;
+  'notification:error': (payload: ErrorBody) => void;
+  'notification:rate-limit-exceeded': (payload: RateLimitExceededEvent) => void;
+  'notification:session-expiring': (payload: SessionExpiringEvent) => void;
+}
+
+/** REST shapes. */
+export interface LoginResponse {
+  accessToken: string;
+  tokenType: 'Bearer';
+  /** Seconds. */
+  expiresIn: number;
+}
+export interface NotificationPage {
+  items: NotificationView[];
+  /** Pass as `after` to continue; null when nothing was returned. */
+  cursor: string | null;
+  hasMore: boolean;
+}
+export interface StreamTicketResponse {
+  ticket: string;
+  expiresIn: number;
+}
