@@ -16,6 +16,7 @@ import { loggerOptions } from './observability/logger.options.js';
 import { ObservabilityModule } from './observability/observability.module.js';
 import { OriginMiddleware } from './security/origin.middleware.js';
 import { SecurityModule } from './security/security.module.js';
+import { UsersModule } from './users/users.module.js';
 
 export interface AppModuleOptions {
   /** Where JSON logs go; stdout when unset. Tests pass a capture stream. */
@@ -37,6 +38,7 @@ export class AppModule implements NestModule {
         SecurityModule,
         AuthModule,
         NotificationsModule,
+        UsersModule,
       ],
       providers: [
         { provide: APP_PIPE, useFactory: createValidationPipe },

@@ -22,11 +22,12 @@ import { Roles } from '../common/decorators/auth.decorators.js';
 import { WsExceptionFilter } from '../common/filters/ws-exception.filter.js';
 import { WsJwtGuard } from '../common/guards/ws-jwt.guard.js';
 import { WsRateLimitInterceptor } from '../common/interceptors/ws-rate-limit.interceptor.js';
+import { EmptyPayloadPipe } from '../common/pipes/empty-payload.pipe.js';
 import { createValidationPipe } from '../common/validation.js';
 import { MetricsService } from '../observability/metrics.service.js';
 import { SecurityEventLogger } from '../security/security-event.logger.js';
 import { NotificationCreateDto } from './dto/notification-create.dto.js';
-import { NotificationMarkAllReadDto, NotificationMarkReadDto } from './dto/notification-mark-read.dto.js';
+import { NotificationMarkReadDto } from './dto/notification-mark-read.dto.js';
 import { NotificationSyncDto } from './dto/notification-query.dto.js';
 import type { GatewayNamespace, GatewaySocket } from './gateway-socket.js';
 import { HandshakeAuthenticator } from './handshake-authenticator.js';
@@ -107,7 +108,7 @@ export class NotificationGateway implements OnGatewayInit, OnGatewayConnection, 
   }
 
   @SubscribeMessage('notification:mark-all-read')
-  async markAllRead(@ConnectedSocket() socket: GatewaySocket, @MessageBody() _body: NotificationMarkAllReadDto): Promise<MarkAllReadAck> {
+  async markAllRead(@ConnectedSocket() socket: GatewaySocket, @MessageBody(EmptyPayloadPipe) _body: Record<string, never>): Promise<MarkAllReadAck> {
     const count = await this.notifications.markAllRead(socket.data.user, socket.id);
     return { ok: true, count };
   }

@@ -2,12 +2,18 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { IoAdapter } from '@nestjs/platform-socket.io';
 import { createAdapter } from '@socket.io/redis-adapter';
 import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { Server, ServerOptions } from 'socket.io';
 import type { AppConfig } from '../config/app-config.js';
 import { RedisService } from '../core/redis/redis.module.js';
 import { MetricsService } from '../observability/metrics.service.js';
 import { OriginPolicy } from '../security/origin-policy.js';
 import { SecurityEventLogger } from '../security/security-event.logger.js';
+
+const FORBIDDEN_BODY = JSON.stringify({ statusCode: 403, code: 'ORIGIN_NOT_ALLOWED', message: 'Origin not allowed' });
+const FORBIDDEN_UPGRADE =
+  'HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Type: application/json\r\n' +
+  `Content-Length: ${Buffer.byteLength(FORBIDDEN_BODY)}\r\n\r\n${FORBIDDEN_BODY}`;
 
 /**
  * The socket.io server as configuration and the security plan want it: origin enforced on every
@@ -40,17 +46,24 @@ export class NotificationsIoAdapter extends IoAdapter {
       // CORS headers do not protect a websocket: refuse foreign origins on every handshake.
       allowRequest: (request: IncomingMessage, callback: (error: string | null | undefined, success: boolean) => void) => {
         if (origins.isAllowed(request.headers.origin)) return callback(null, true);
-        const transport = request.headers.upgrade ? 'websocket' : 'polling';
-        metrics.originRejections.inc({ transport });
-        security.log('ORIGIN_REJECTED', {
-          ip: request.socket.remoteAddress,
-          origin: typeof request.headers.origin === 'string' ? request.headers.origin : String(request.headers.origin),
-          transport,
-          reason: 'engine handshake',
-        });
+        rejectOrigin(request, 'polling');
         callback('ORIGIN_NOT_ALLOWED', false);
       },
     } satisfies Partial<ServerOptions>);
+    const rejectOrigin = (request: IncomingMessage, transport: 'websocket' | 'polling'): void => {
+      metrics.originRejections.inc({ transport });
+      security.log('ORIGIN_REJECTED', {
+        ip: request.socket.remoteAddress,
+        origin: typeof request.headers.origin === 'string' ? request.headers.origin : String(request.headers.origin),
+        transport,
+        reason: 'engine handshake',
+      });
+    };
+    this.guardUpgrades((request) => {
+      if (origins.isAllowed(request.headers.origin)) return true;
+      rejectOrigin(request, 'websocket');
+      return false;
+    });
 
     const redis = this.app.get(RedisService);
     const pub = redis.duplicate('notify-gateway:adapter-pub');
@@ -62,6 +75,24 @@ export class NotificationsIoAdapter extends IoAdapter {
       this.redisClients.push(pub, sub);
     }
     return server;
+  }
+
+  /**
+   * engine.io answers a refused upgrade with 400; the policy is 403. Refused upgrades are
+   * answered here, before engine.io's own upgrade listener sees them.
+   */
+  private guardUpgrades(allowed: (request: IncomingMessage) => boolean): void {
+    const httpServer = this.httpServer as Server['httpServer'] | undefined;
+    if (!httpServer) return;
+    const engineListeners = httpServer.listeners('upgrade') as ((request: IncomingMessage, socket: Duplex, head: Buffer) => void)[];
+    httpServer.removeAllListeners('upgrade');
+    httpServer.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+      if (!allowed(request)) {
+        socket.end(FORBIDDEN_UPGRADE);
+        return;
+      }
+      for (const listener of engineListeners) listener.call(httpServer, request, socket, head);
+    });
   }
 
   private readonly redisClients: { quit(): Promise<unknown> }[] = [];

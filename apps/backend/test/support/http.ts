@@ -30,3 +30,19 @@ export async function http<T = Record<string, unknown>>(
   }
   return { status: response.status, body: parsed as T, headers: response.headers, text };
 }
+
+/** POSTs a notification as the given token's user; returns status and body. */
+export async function publish(
+  baseUrl: string,
+  token: string,
+  body: { title: string; content: string; scope?: string; userId?: string; tenantId?: string; priority?: string; data?: unknown },
+): Promise<HttpResult<Record<string, unknown> & { id?: string; cursor?: string; code?: string }>> {
+  return http(`${baseUrl}/notifications`, { token, body });
+}
+
+let counter = 0;
+/** A title no other test uses, to recognise one notification among many. */
+export function uniqueTitle(label: string): string {
+  counter += 1;
+  return `${label} #${counter} ${process.hrtime.bigint().toString(36)}`;
+}
