@@ -35,6 +35,8 @@ export interface AppConfig {
   databaseUrl?: string;
   dataDir: string;
   redis: RedisConfig;
+  /** Prefix of every Redis key and pub/sub channel, so environments can share a Redis. */
+  redisKeyPrefix: string;
   jwt: JwtConfig;
   /** Exact origins allowed on every transport. */
   allowedOrigins: string[];

@@ -45,6 +45,7 @@ export function loadConfig(env: Env): LoadedConfig {
     databaseUrl,
     dataDir: resolve(optional(env, 'DATA_DIR') ?? '.data'),
     redis: loadRedis(env),
+    redisKeyPrefix: keyPrefix(env, 'REDIS_KEY_PREFIX', 'ngw'),
     jwt,
     allowedOrigins,
     ws: {
@@ -156,6 +157,12 @@ function loadRedis(env: Env): RedisConfig {
     return { mode: 'single', url };
   }
   return { mode: 'none' };
+}
+
+function keyPrefix(env: Env, name: string, fallback: string): string {
+  const value = optional(env, name) ?? fallback;
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(value)) throw new ConfigError(name, 'must be 1-64 characters of A-Z a-z 0-9 _ . -');
+  return value;
 }
 
 function optional(env: Env, name: string): string | undefined {

@@ -1,10 +1,11 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { IoAdapter } from '@nestjs/platform-socket.io';
-import { createAdapter } from '@socket.io/redis-adapter';
+import { createAdapter, createShardedAdapter } from '@socket.io/redis-adapter';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Server, ServerOptions } from 'socket.io';
 import type { AppConfig } from '../config/app-config.js';
+import { guardPublishes } from '../core/redis/guard-publishes.js';
 import { RedisService } from '../core/redis/redis.module.js';
 import { MetricsService } from '../observability/metrics.service.js';
 import { OriginPolicy } from '../security/origin-policy.js';
@@ -65,15 +66,7 @@ export class NotificationsIoAdapter extends IoAdapter {
       return false;
     });
 
-    const redis = this.app.get(RedisService);
-    const pub = redis.duplicate('notify-gateway:adapter-pub');
-    const sub = redis.duplicate('notify-gateway:adapter-sub');
-    if (pub && sub) {
-      for (const client of [pub, sub]) client.on('error', () => metrics.redisErrors.inc({ client: 'adapter' }));
-      server.adapter(createAdapter(pub, sub, { publishOnSpecificResponseChannel: true, requestsTimeout: 3000 }));
-      server.of('/').adapter.on('error', () => metrics.redisErrors.inc({ client: 'adapter' }));
-      this.redisClients.push(pub, sub);
-    }
+    this.attachRedisAdapter(server, metrics);
     return server;
   }
 
@@ -93,6 +86,29 @@ export class NotificationsIoAdapter extends IoAdapter {
       }
       for (const listener of engineListeners) listener.call(httpServer, request, socket, head);
     });
+  }
+
+  /**
+   * Single node: the classic pub/sub adapter. Cluster: the sharded adapter (Redis 7 SPUBLISH),
+   * which routes each room's messages to one shard instead of every node (README, Scaling).
+   */
+  private attachRedisAdapter(server: Server, metrics: MetricsService): void {
+    const redis = this.app.get(RedisService);
+    const pub = redis.duplicate('notify-gateway:adapter-pub', { failFast: true });
+    const sub = redis.duplicate('notify-gateway:adapter-sub');
+    if (!pub || !sub) return;
+    const onError = (): void => {
+      metrics.redisErrors.inc({ client: 'adapter' });
+    };
+    for (const client of [pub, sub]) client.on('error', onError);
+    guardPublishes(pub, onError);
+    const prefix = `${this.config.redisKeyPrefix}:socket.io`;
+    server.adapter(
+      this.config.redis.mode === 'cluster'
+        ? createShardedAdapter(pub, sub, { channelPrefix: prefix, subscriptionMode: 'dynamic' })
+        : createAdapter(pub, sub, { key: prefix, publishOnSpecificResponseChannel: true, requestsTimeout: 3000 }),
+    );
+    this.redisClients.push(pub, sub);
   }
 
   private readonly redisClients: { quit(): Promise<unknown> }[] = [];

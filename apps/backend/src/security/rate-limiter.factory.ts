@@ -1,5 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { ConfigService } from '@nestjs/config';
+import type { AppConfig } from '../config/app-config.js';
 import { RedisService } from '../core/redis/redis.module.js';
 
 export type RateLimitDecision = { allowed: true } | { allowed: false; retryAfterSec: number };
@@ -58,10 +60,17 @@ export class RateLimit {
 export class RateLimiterFactory {
   private readonly logger = new Logger('RateLimiter');
 
-  constructor(private readonly redis: RedisService) {}
+  private readonly prefix: string;
+
+  constructor(
+    private readonly redis: RedisService,
+    config: ConfigService<AppConfig, true>,
+  ) {
+    this.prefix = config.get('redisKeyPrefix', { infer: true });
+  }
 
   create(name: string, points: number, durationSec: number): RateLimit {
-    const keyPrefix = `ngw:rl:${name}`;
+    const keyPrefix = `${this.prefix}:rl:${name}`;
     const memory = new RateLimiterMemory({ keyPrefix, points, duration: durationSec });
     const client = this.redis.client;
     if (!client) return new RateLimit(name, points, durationSec, memory, () => null, this.logger);

@@ -1,5 +1,7 @@
 import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import { ConfigService } from '@nestjs/config';
+import type { AppConfig } from '../config/app-config.js';
 import { RedisService } from '../core/redis/redis.module.js';
 import { MetricsService } from '../observability/metrics.service.js';
 
@@ -27,10 +29,15 @@ export class UserConnectionCounter implements OnModuleInit, OnModuleDestroy {
   private readonly local = new Map<string, Set<string>>();
   private timer?: NodeJS.Timeout;
 
+  private readonly keyPrefix: string;
+
   constructor(
     private readonly redis: RedisService,
     private readonly metrics: MetricsService,
-  ) {}
+    config: ConfigService<AppConfig, true>,
+  ) {
+    this.keyPrefix = config.get('redisKeyPrefix', { infer: true });
+  }
 
   onModuleInit(): void {
     if (this.redis.client) this.timer = setInterval(() => void this.refresh(), REFRESH_MS).unref();
@@ -49,7 +56,7 @@ export class UserConnectionCounter implements OnModuleInit, OnModuleDestroy {
     if (!client || client.status !== 'ready') return true;
     try {
       const now = Date.now();
-      const admitted = await client.eval(ADD_SCRIPT, 1, key(userId), now - STALE_MS, now, cap, this.member(connectionId), STALE_MS * 2);
+      const admitted = await client.eval(ADD_SCRIPT, 1, this.key(userId), now - STALE_MS, now, cap, this.member(connectionId), STALE_MS * 2);
       if (admitted === 1) return true;
     } catch (error) {
       // Redis trouble must not lock users out: the local cap still holds.
@@ -65,13 +72,18 @@ export class UserConnectionCounter implements OnModuleInit, OnModuleDestroy {
     this.forget(userId, connectionId);
     const client = this.redis.client;
     if (!client || client.status !== 'ready') return;
-    client.zrem(key(userId), this.member(connectionId)).catch(() => this.metrics.redisErrors.inc({ client: 'commands' }));
+    client.zrem(this.key(userId), this.member(connectionId)).catch(() => this.metrics.redisErrors.inc({ client: 'commands' }));
   }
 
   private forget(userId: string, connectionId: string): void {
     const mine = this.local.get(userId);
     mine?.delete(connectionId);
     if (mine?.size === 0) this.local.delete(userId);
+  }
+
+  /** Braces keep a user's key in one Cluster slot. */
+  private key(userId: string): string {
+    return `${this.keyPrefix}:conn:user:{${userId}}`;
   }
 
   private member(connectionId: string): string {
@@ -86,7 +98,7 @@ export class UserConnectionCounter implements OnModuleInit, OnModuleDestroy {
       // One command per user: on a Cluster the keys live on different slots.
       await Promise.all(
         [...this.local].map(([userId, ids]) =>
-          client.zadd(key(userId), ...[...ids].flatMap((id) => [now, this.member(id)])).then(() => client.pexpire(key(userId), STALE_MS * 2)),
+          client.zadd(this.key(userId), ...[...ids].flatMap((id) => [now, this.member(id)])).then(() => client.pexpire(this.key(userId), STALE_MS * 2)),
         ),
       );
     } catch (error) {
@@ -94,8 +106,4 @@ export class UserConnectionCounter implements OnModuleInit, OnModuleDestroy {
       this.logger.warn({ err: error }, 'refreshing per-user connection counts failed');
     }
   }
-}
-
-function key(userId: string): string {
-  return `ngw:conn:user:{${userId}}`;
 }

@@ -1,7 +1,7 @@
 import { Global, Inject, Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { AppConfig } from '../../config/app-config.js';
-import { createRedisClient, type RedisClient } from './redis.factory.js';
+import { createRedisClient, type RedisClient, type RedisClientOptions } from './redis.factory.js';
 
 /** Shared command client, or null when the app runs single-instance without Redis. */
 @Injectable()
@@ -16,9 +16,9 @@ export class RedisService implements OnApplicationShutdown {
   }
 
   /** A further client, e.g. for pub/sub, configured like the shared one. */
-  duplicate(name: string): RedisClient | null {
+  duplicate(name: string, options?: RedisClientOptions): RedisClient | null {
     const redis = this.config.get('redis', { infer: true });
-    return redis.mode === 'none' ? null : createRedisClient(redis, name);
+    return redis.mode === 'none' ? null : createRedisClient(redis, name, options);
   }
 
   async ping(): Promise<void> {

@@ -1,0 +1,102 @@
+import type { NotificationView } from '@notify-gateway/contracts';
+import { ConnectionService } from '../../src/notifications/connection.service';
+import { publish, uniqueTitle } from '../support/http';
+import { collect, connect, nextEvent, refusal, request, settle, waitForDisconnect, type ClientSocket } from '../support/sockets';
+import { startApp, type RunningApp } from '../support/test-app';
+import { demoUser, tokenFor, type DemoEmail } from '../support/users';
+
+const EVERYONE: DemoEmail[] = ['root@platform.test', 'admin@acme.test', 'user@acme.test', 'admin@globex.test', 'user@globex.test'];
+
+/**
+ * The cases every multi-instance setup must pass: two apps sharing a Redis (single node or
+ * Cluster) behave as one gateway. `env` returns the Redis settings for both instances.
+ */
+export function crossInstanceCases(env: () => Record<string, string>): void {
+  let a: RunningApp;
+  let b: RunningApp;
+  const onB = new Map<DemoEmail, ClientSocket>();
+  const inboxB = new Map<DemoEmail, NotificationView[]>();
+
+  beforeAll(async () => {
+    a = await startApp({ ...env(), MAX_CONNECTIONS_PER_USER: '6', WS_RATE_LIMIT_POINTS: '20' });
+    b = await startApp({ ...env(), MAX_CONNECTIONS_PER_USER: '6', WS_RATE_LIMIT_POINTS: '20' });
+    for (const email of EVERYONE) {
+      const socket = await connect(b.url, { token: await tokenFor(email) });
+      onB.set(email, socket);
+      inboxB.set(email, collect(socket, 'notification:new'));
+    }
+  });
+  afterAll(async () => {
+    for (const socket of onB.values()) socket.close();
+    await a.close();
+    await b.close();
+  });
+
+  async function recipientsOnB(publisher: DemoEmail, body: Record<string, unknown>): Promise<DemoEmail[]> {
+    const title = uniqueTitle('cross');
+    const response = await publish(a.url, await tokenFor(publisher), { title, content: 'c', ...body });
+    expect(response.status).toBe(201);
+    // Delivery is pushed; wait until the expected recipient has it, then a little for strays.
+    for (let i = 0; i < 50 && !EVERYONE.some((email) => inboxB.get(email)?.some((n) => n.title === title)); i += 1) await settle(50);
+    await settle(300);
+    return EVERYONE.filter((email) => inboxB.get(email)?.some((n) => n.title === title));
+  }
+
+  it('USER, TENANT and GLOBAL published on A reach the right sockets on B, and only those', async () => {
+    const user = await demoUser('user@acme.test');
+    expect(await recipientsOnB('admin@acme.test', { scope: 'USER', userId: user.id })).toEqual(['user@acme.test']);
+    expect(await recipientsOnB('admin@acme.test', { scope: 'TENANT' })).toEqual(['root@platform.test', 'admin@acme.test']);
+    expect(await recipientsOnB('admin@globex.test', { scope: 'TENANT' })).toEqual(['admin@globex.test']);
+    expect(await recipientsOnB('root@platform.test', { scope: 'GLOBAL' })).toEqual(['root@platform.test']);
+  });
+
+  it('mark-read on A reaches the user\'s socket on B', async () => {
+    const user = await demoUser('user@acme.test');
+    const created = await publish(a.url, await tokenFor('admin@acme.test'), { title: uniqueTitle('read'), content: 'c', scope: 'USER', userId: user.id });
+    const read = nextEvent(onB.get('user@acme.test') as ClientSocket, 'notification:read');
+    const onA = await connect(a.url, { token: await tokenFor('user@acme.test') });
+    expect(await request(onA, 'notification:mark-read', { notificationId: created.body.id })).toEqual({ ok: true });
+    expect(await read).toEqual({ id: created.body.id });
+    onA.close();
+  });
+
+  it('12 events on A and 12 on B from one user inside one window trip the limit of 20', async () => {
+    const token = await tokenFor('user@globex.test');
+    const [sa, sb] = [await connect(a.url, { token }), await connect(b.url, { token })];
+    const acks = [];
+    for (let i = 0; i < 12; i += 1) acks.push(await request(sa, 'notification:sync', { limit: 1 }));
+    for (let i = 0; i < 12; i += 1) acks.push(await request(sb, 'notification:sync', { limit: 1 }));
+    expect(acks.filter((ack) => ack.ok).length).toBe(20);
+    expect(acks.slice(20).every((ack) => !ack.ok && ack.error.code === 'RATE_LIMITED')).toBe(true);
+    sa.close();
+    sb.close();
+  });
+
+  it('the per-user connection cap holds across instances and frees a slot on disconnect', async () => {
+    const token = await tokenFor('admin@globex.test');
+    // admin@globex.test already holds one socket on B; the cap is 6.
+    const extra = [await connect(a.url, { token }), await connect(b.url, { token }), await connect(a.url, { token }), await connect(b.url, { token }), await connect(a.url, { token })];
+    expect(await refusal(a.url, { token })).toBe('CONNECTION_LIMIT');
+    expect(await refusal(b.url, { token })).toBe('CONNECTION_LIMIT');
+    const gone = waitForDisconnect(extra[0]);
+    extra[0].close();
+    await gone.catch(() => undefined);
+    await settle(200);
+    const again = await connect(b.url, { token });
+    expect(again.connected).toBe(true);
+    for (const socket of [...extra, again]) socket.close();
+  });
+
+  it('disconnectUser called on A closes the user\'s sockets on B', async () => {
+    const user = await demoUser('user@acme.test');
+    const target = onB.get('user@acme.test') as ClientSocket;
+    const control = onB.get('admin@acme.test') as ClientSocket;
+    const notice = nextEvent(target, 'notification:session-expiring');
+    const gone = waitForDisconnect(target);
+    a.app.get(ConnectionService).disconnectUser(user.id);
+    expect(await notice).toEqual({ code: 'USER_DISCONNECTED' });
+    await gone;
+    await settle(100);
+    expect(control.connected).toBe(true);
+  });
+}
