@@ -40,7 +40,6 @@ export class HandshakeAuthenticator {
     try {
       // engine.io's allowRequest already refused foreign origins; this covers the namespace too.
       if (!this.origins.isAllowed(headers.origin)) {
-        this.metrics.originRejections.inc({ transport: 'websocket' });
         this.security.log('ORIGIN_REJECTED', { ...context, reason: 'namespace handshake' });
         return refuse('ORIGIN_NOT_ALLOWED', 'origin');
       }
@@ -56,7 +55,6 @@ export class HandshakeAuthenticator {
         user = await this.verifier.verify(token);
       } catch (error) {
         if (!(error instanceof AuthFailure)) throw error;
-        this.metrics.authFailures.inc({ transport: 'websocket', reason: error.reason });
         this.security.log('AUTHENTICATION_FAILED', { ...context, reason: error.reason });
         return refuse('UNAUTHORIZED', 'auth');
       }

@@ -52,7 +52,6 @@ export class NotificationsIoAdapter extends IoAdapter {
       },
     } satisfies Partial<ServerOptions>);
     const rejectOrigin = (request: IncomingMessage, transport: 'websocket' | 'polling'): void => {
-      metrics.originRejections.inc({ transport });
       security.log('ORIGIN_REJECTED', {
         ip: request.socket.remoteAddress,
         origin: typeof request.headers.origin === 'string' ? request.headers.origin : String(request.headers.origin),

@@ -1,5 +1,6 @@
 import { Global, Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
+import { ConnectionMonitor } from './connection-monitor.js';
 import { DependencyHealth } from './dependency.health.js';
 import { HealthController } from './health.controller.js';
 import { MetricsController } from './metrics.controller.js';
@@ -9,7 +10,7 @@ import { MetricsService } from './metrics.service.js';
 @Module({
   imports: [TerminusModule.forRoot({ logger: false })],
   controllers: [HealthController, MetricsController],
-  providers: [MetricsService, DependencyHealth],
+  providers: [MetricsService, DependencyHealth, ConnectionMonitor],
   exports: [MetricsService],
 })
 export class ObservabilityModule {}

@@ -52,10 +52,7 @@ export class ConnectionLimiter implements OnModuleInit {
     if (this.total >= this.limits.maxConnections) return { code: 'CONNECTION_LIMIT', reason: 'instance' };
     if ((this.perIp.get(ip) ?? 0) >= this.limits.maxConnectionsPerIp) return { code: 'CONNECTION_LIMIT', reason: 'ip' };
     const decision = await this.connectRate.consume(ip);
-    if (!decision.allowed) {
-      this.metrics.rateLimitHits.inc({ limit: 'connect-ip' });
-      return { code: 'RATE_LIMITED', reason: 'connect-rate' };
-    }
+    if (!decision.allowed) return { code: 'RATE_LIMITED', reason: 'connect-rate' };
     return null;
   }
 

@@ -2,7 +2,6 @@ import { Injectable, NestMiddleware } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import { clientIp } from '../common/client-ip.js';
 import { ApiError } from '../common/errors/api-error.js';
-import { MetricsService } from '../observability/metrics.service.js';
 import { OriginPolicy } from './origin-policy.js';
 import { SecurityEventLogger } from './security-event.logger.js';
 
@@ -12,7 +11,6 @@ export class OriginMiddleware implements NestMiddleware {
   constructor(
     private readonly policy: OriginPolicy,
     private readonly security: SecurityEventLogger,
-    private readonly metrics: MetricsService,
   ) {}
 
   use(request: Request, response: Response, next: NextFunction): void {
@@ -22,7 +20,6 @@ export class OriginMiddleware implements NestMiddleware {
       return;
     }
     const transport = request.path.endsWith('/stream') ? 'sse' : 'http';
-    this.metrics.originRejections.inc({ transport });
     this.security.log('ORIGIN_REJECTED', { ip: clientIp(request), origin, transport, reason: 'not in allowlist' });
     const error = new ApiError(403, 'ORIGIN_NOT_ALLOWED');
     response.status(403).json(error.getResponse());

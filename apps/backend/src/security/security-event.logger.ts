@@ -26,9 +26,18 @@ export class SecurityEventLogger {
 
   log(event: SecurityEvent, fields: SecurityEventFields = {}): void {
     this.metrics.securityEvents.inc({ event });
+    this.countByKind(event, fields);
     const line = { event, ...fields, origin: sanitizeOrigin(fields.origin) };
     if (WARN_EVENTS.has(event)) this.logger.warn(line, 'SECURITY');
     else this.logger.info(line, 'SECURITY');
+  }
+
+  /** The per-kind counters operators alert on, derived here so every caller counts the same way. */
+  private countByKind(event: SecurityEvent, fields: SecurityEventFields): void {
+    const transport = fields.transport ?? 'unknown';
+    if (event === 'AUTHENTICATION_FAILED') this.metrics.authFailures.inc({ transport, reason: fields.reason ?? 'unknown' });
+    else if (event === 'ORIGIN_REJECTED') this.metrics.originRejections.inc({ transport });
+    else if (event === 'RATE_LIMIT_EXCEEDED') this.metrics.rateLimitHits.inc({ limit: fields.reason ?? 'unknown' });
   }
 }
 

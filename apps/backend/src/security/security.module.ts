@@ -1,11 +1,13 @@
 import { Global, Module } from '@nestjs/common';
+import { ConnectionLimiter } from './connection-limiter.js';
 import { OriginPolicy } from './origin-policy.js';
 import { RateLimiterFactory } from './rate-limiter.factory.js';
 import { SecurityEventLogger } from './security-event.logger.js';
+import { UserConnectionCounter } from './user-connection-counter.js';
 
 @Global()
 @Module({
-  providers: [OriginPolicy, RateLimiterFactory, SecurityEventLogger],
-  exports: [OriginPolicy, RateLimiterFactory, SecurityEventLogger],
+  providers: [OriginPolicy, RateLimiterFactory, SecurityEventLogger, ConnectionLimiter, UserConnectionCounter],
+  exports: [OriginPolicy, RateLimiterFactory, SecurityEventLogger, ConnectionLimiter],
 })
 export class SecurityModule {}

@@ -1,3 +1,5 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { applyMigrations } from '../../src/core/prisma/migrator';
 import { seedDemoData } from '../../src/core/prisma/seed';
 import { databaseUrl, withAdminClient } from './test-database';
@@ -14,4 +16,7 @@ export default async function globalSetup(): Promise<void> {
   process.env.TEST_DATABASE_NAME = name;
   process.env.TEST_DATABASE_URL = url;
   process.env.TEST_SEED_PASSWORD = SEED_PASSWORD;
+  mkdirSync('test-artifacts', { recursive: true });
+  process.env.TEST_LOG_FILE = join(process.cwd(), 'test-artifacts', `logs-${name}.jsonl`);
+  writeFileSync(process.env.TEST_LOG_FILE, '');
 }

@@ -12,6 +12,7 @@ export interface RunningApp {
   /** http://127.0.0.1:PORT */
   url: string;
   config: AppConfig;
+  /** Every app of this test file logs here (see LogCapture). */
   logs: LogCapture;
   close(): Promise<void>;
 }
@@ -34,7 +35,7 @@ export async function startApp(env: Record<string, string> = {}): Promise<Runnin
     WS_RATE_LIMIT_POINTS: '1000',
     ...env,
   });
-  const logs = new LogCapture();
+  const logs = LogCapture.shared();
   const app = await createApp(config, { logDestination: logs });
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address() as { port: number };

@@ -4,7 +4,6 @@ import type { AckFailure } from '@notify-gateway/contracts';
 import { from, mergeMap, of, type Observable } from 'rxjs';
 import type { AppConfig } from '../../config/app-config.js';
 import type { GatewaySocket } from '../../notifications/gateway-socket.js';
-import { MetricsService } from '../../observability/metrics.service.js';
 import { RateLimiterFactory, type RateLimit } from '../../security/rate-limiter.factory.js';
 import { SecurityEventLogger } from '../../security/security-event.logger.js';
 
@@ -17,7 +16,6 @@ export class WsRateLimitInterceptor implements NestInterceptor, OnModuleInit {
     private readonly config: ConfigService<AppConfig, true>,
     private readonly limiters: RateLimiterFactory,
     private readonly security: SecurityEventLogger,
-    private readonly metrics: MetricsService,
   ) {}
 
   onModuleInit(): void {
@@ -31,7 +29,6 @@ export class WsRateLimitInterceptor implements NestInterceptor, OnModuleInit {
     return from(this.limit.consume(user.userId)).pipe(
       mergeMap((decision) => {
         if (decision.allowed) return next.handle();
-        this.metrics.rateLimitHits.inc({ limit: 'ws-events' });
         this.security.log('RATE_LIMIT_EXCEEDED', { clientId: socket.id, userId: user.userId, tenantId: user.tenantId, ip: socket.data.ip, reason: 'ws-events' });
         const message = 'Too many events; slow down';
         socket.emit('notification:rate-limit-exceeded', {

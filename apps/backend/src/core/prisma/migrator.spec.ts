@@ -10,7 +10,7 @@ import { applyMigrations, redactSecrets, repoRoot } from './migrator.js';
 import { seedDemoData } from './seed.js';
 
 // Real PostgreSQL (see docs/TOOLCHAIN): each run works in its own throwaway databases.
-const ADMIN_URL = process.env.NGW_PG_ADMIN_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+const ADMIN_URL = process.env.TEST_PG_ADMIN_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 const MIGRATIONS_DIR = join(repoRoot(), 'prisma', 'migrations');
 const SCHEMA_FILE = join(repoRoot(), 'prisma', 'schema.prisma');
 

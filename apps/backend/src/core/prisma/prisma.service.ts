@@ -1,4 +1,4 @@
-import { Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { PrismaPg } from '@prisma/adapter-pg';
 import type { AppConfig } from '../../config/app-config.js';
@@ -6,7 +6,7 @@ import { PrismaClient } from '../../generated/prisma/client.js';
 
 /** The one database client. Boot fails when the database cannot be reached. */
 @Injectable()
-export class PrismaService extends PrismaClient implements OnModuleInit, OnModuleDestroy {
+export class PrismaService extends PrismaClient implements OnModuleInit, OnApplicationShutdown {
   constructor(config: ConfigService<AppConfig, true>) {
     const url = config.get('databaseUrl', { infer: true });
     if (!url) throw new Error('databaseUrl must be resolved before the app is created');
@@ -26,7 +26,8 @@ export class PrismaService extends PrismaClient implements OnModuleInit, OnModul
     await this.$queryRaw`SELECT 1`;
   }
 
-  async onModuleDestroy(): Promise<void> {
+  /** Last, after the HTTP server has drained: a publish answered 201 has committed by then. */
+  async onApplicationShutdown(): Promise<void> {
     await this.$disconnect();
   }
 }
