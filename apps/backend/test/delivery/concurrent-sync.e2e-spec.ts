@@ -1,0 +1,83 @@
+import type { NotificationView } from '@notify-gateway/contracts';
+import { NotificationService } from '../../src/notifications/notification.service';
+import { connect, request, type ClientSocket } from '../support/sockets';
+import { startApp, type RunningApp } from '../support/test-app';
+import { demoUser, tokenFor } from '../support/users';
+
+const PUBLISHERS = 8;
+const PER_PUBLISHER = 40;
+
+/**
+ * Concurrent transactions commit out of order; a cursor that trusted sequence numbers alone
+ * would let a syncing client skip a late commit. Clients here sync in a tight loop while eight
+ * publishers insert, and must end with every notification exactly once.
+ */
+describe('eight concurrent publishers while clients repeatedly sync', () => {
+  let running: RunningApp;
+
+  beforeAll(async () => {
+    running = await startApp();
+  });
+  afterAll(() => running.close());
+
+  it('every client ends with every notification meant for it, exactly once, no gaps', async () => {
+    const user = await demoUser('user@globex.test');
+    const service = running.app.get(NotificationService);
+    const sockets: ClientSocket[] = [];
+    for (let i = 0; i < 3; i += 1) sockets.push(await connect(running.url, { token: await tokenFor('user@globex.test') }));
+
+    // Start after everything already stored.
+    const start = await request(sockets[0], 'notification:sync', { after: '9223372036854775807' });
+    expect(start).toMatchObject({ ok: true, notifications: [] });
+    const startCursor = await latestCursor(sockets[0]);
+
+    let publishing = true;
+    const published: NotificationView[] = [];
+    const publishers = Array.from({ length: PUBLISHERS }, async (_, p) => {
+      for (let i = 0; i < PER_PUBLISHER; i += 1) {
+        published.push(await service.sendToUser(user.id, { title: `p${p}-${i}`, content: 'c' }));
+      }
+    });
+    const syncers = sockets.map(async (socket) => {
+      const seen: NotificationView[] = [];
+      let cursor = startCursor;
+      const pull = async (): Promise<void> => {
+        const ack = await request(socket, 'notification:sync', { after: cursor, limit: 7 });
+        if (!ack.ok) throw new Error(ack.error.code);
+        seen.push(...ack.notifications);
+        cursor = ack.cursor ?? cursor;
+      };
+      while (publishing) await pull();
+      for (let i = 0; i < 200; i += 1) {
+        const before = seen.length;
+        await pull();
+        if (seen.length === before) break;
+      }
+      return seen;
+    });
+    await Promise.all(publishers);
+    publishing = false;
+    const results = await Promise.all(syncers);
+
+    const expected = published.map((n) => n.id).sort();
+    for (const [index, seen] of results.entries()) {
+      const ids = seen.map((n) => n.id);
+      const cursors = seen.map((n) => BigInt(n.cursor));
+      process.stdout.write(`syncer ${index}: published ${expected.length} / received ${ids.length} / duplicates ${ids.length - new Set(ids).size} / lost ${expected.filter((id) => !ids.includes(id)).length}\n`);
+      expect([...ids].sort()).toEqual(expected);
+      expect(cursors.every((c, i) => i === 0 || c > cursors[i - 1])).toBe(true);
+    }
+    for (const socket of sockets) socket.close();
+  }, 60_000);
+});
+
+async function latestCursor(socket: ClientSocket): Promise<string> {
+  let cursor = '0';
+  for (let page = 0; page < 1000; page += 1) {
+    const ack = await request(socket, 'notification:sync', { after: cursor, limit: 100 });
+    if (!ack.ok) throw new Error(ack.error.code);
+    cursor = ack.cursor ?? cursor;
+    if (!ack.hasMore) return cursor;
+  }
+  return cursor;
+}
