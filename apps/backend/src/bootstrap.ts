@@ -20,8 +20,8 @@ export async function createApp(config: AppConfig, options: AppModuleOptions = {
   app.flushLogs();
 
   app.disable('x-powered-by');
-  // Behind a proxy, set TRUST_PROXY so rate limits key on the client, not the proxy.
-  app.set('trust proxy', false);
+  // Behind a proxy, TRUST_PROXY hops make rate limits and caps key on the client, not the proxy.
+  app.set('trust proxy', config.trustProxyHops);
   app.use(helmet());
   app.useBodyParser('json', { limit: config.limits.httpBodyBytes });
 

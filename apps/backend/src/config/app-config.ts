@@ -31,6 +31,8 @@ export interface AppConfig {
   isProduction: boolean;
   port: number;
   host: string;
+  /** Proxies in front of the app whose X-Forwarded-For is believed (0: none). */
+  trustProxyHops: number;
   /** Unset: the embedded PGlite database under `dataDir`. */
   databaseUrl?: string;
   dataDir: string;

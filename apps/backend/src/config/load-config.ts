@@ -42,6 +42,7 @@ export function loadConfig(env: Env): LoadedConfig {
     isProduction,
     port: integer(env, 'PORT', 4000, 0, 65535),
     host: optional(env, 'HOST') ?? '0.0.0.0',
+    trustProxyHops: integer(env, 'TRUST_PROXY', 0, 0, 10),
     databaseUrl,
     dataDir: resolve(optional(env, 'DATA_DIR') ?? '.data'),
     redis: loadRedis(env),

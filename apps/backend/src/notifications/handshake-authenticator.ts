@@ -1,8 +1,11 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
 import type { ConnectErrorCode } from '@notify-gateway/contracts';
 import type { ExtendedError } from 'socket.io';
 import { AuthFailure } from '../auth/auth-failure.js';
 import { bearerToken } from '../auth/bearer-token.js';
+import { peerAddress } from '../common/client-ip.js';
+import type { AppConfig } from '../config/app-config.js';
 import { TokenVerifier } from '../auth/token-verifier.js';
 import { MetricsService } from '../observability/metrics.service.js';
 import { ConnectionLimiter, isRefusal } from '../security/connection-limiter.js';
@@ -17,6 +20,7 @@ import type { GatewaySocket } from './gateway-socket.js';
 @Injectable()
 export class HandshakeAuthenticator {
   private readonly logger = new Logger(HandshakeAuthenticator.name);
+  private readonly trustedHops: number;
 
   constructor(
     private readonly verifier: TokenVerifier,
@@ -24,11 +28,14 @@ export class HandshakeAuthenticator {
     private readonly limiter: ConnectionLimiter,
     private readonly security: SecurityEventLogger,
     private readonly metrics: MetricsService,
-  ) {}
+    config: ConfigService<AppConfig, true>,
+  ) {
+    this.trustedHops = config.get('trustProxyHops', { infer: true });
+  }
 
   async authenticate(socket: GatewaySocket, next: (error?: ExtendedError) => void): Promise<void> {
     const { headers } = socket.handshake;
-    const ip = socket.conn.remoteAddress;
+    const ip = peerAddress(socket.request, this.trustedHops);
     const origin = typeof headers.origin === 'string' ? headers.origin : undefined;
     const context = { clientId: socket.id, ip, origin, transport: 'websocket' as const };
     this.metrics.connectionAttempts.inc({ transport: 'websocket' });

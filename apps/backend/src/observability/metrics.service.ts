@@ -23,6 +23,11 @@ export class MetricsService {
     labelNames: ['transport'] as const,
     registers: [this.registry],
   });
+  readonly connectionsCapacity = new Gauge({
+    name: 'notify_connections_capacity',
+    help: 'MAX_WEBSOCKET_CONNECTIONS: the per-instance hard cap',
+    registers: [this.registry],
+  });
   readonly connectionsPeak = new Gauge({
     name: 'notify_connections_peak',
     help: 'Highest number of open connections (both transports) since start',

@@ -37,6 +37,7 @@ export class ConnectionLimiter implements OnModuleInit {
 
   onModuleInit(): void {
     this.connectRate = this.limiters.create('connect-ip', this.limits.connectRatePerIp, 60);
+    this.metrics.connectionsCapacity.set(this.limits.maxConnections);
   }
 
   get active(): number {

@@ -24,3 +24,16 @@ export function total(values: Map<string, number>, name: string, labels: Record<
   }
   return sum;
 }
+
+/** Metric families the endpoint declares (`# TYPE`), with the series names each one yields. */
+export async function exportedNames(baseUrl: string): Promise<Set<string>> {
+  const response = await http<string>(`${baseUrl}/metrics`, { origin: null });
+  const names = new Set<string>();
+  for (const match of response.text.matchAll(/^# TYPE (\S+) (\S+)$/gm)) {
+    const [, name, type] = match;
+    names.add(name);
+    if (type === 'histogram') for (const suffix of ['_bucket', '_sum', '_count']) names.add(name + suffix);
+    if (type === 'summary') for (const suffix of ['_sum', '_count']) names.add(name + suffix);
+  }
+  return names;
+}
