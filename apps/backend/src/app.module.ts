@@ -1,4 +1,4 @@
-import { DynamicModule, MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
+import { DynamicModule, MiddlewareConsumer, Module, NestModule, type ModuleMetadata } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
@@ -21,6 +21,8 @@ import { UsersModule } from './users/users.module.js';
 export interface AppModuleOptions {
   /** Where JSON logs go; stdout when unset. Tests pass a capture stream. */
   logDestination?: DestinationStream;
+  /** The host application's own modules, which may inject NotificationService (docs/BACKEND.md). */
+  imports?: NonNullable<ModuleMetadata['imports']>;
 }
 
 @Module({})
@@ -39,6 +41,7 @@ export class AppModule implements NestModule {
         AuthModule,
         NotificationsModule,
         UsersModule,
+        ...(options.imports ?? []),
       ],
       providers: [
         { provide: APP_PIPE, useFactory: createValidationPipe },
