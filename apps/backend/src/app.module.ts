@@ -10,6 +10,7 @@ import { RolesGuard } from './common/guards/roles.guard.js';
 import { createValidationPipe } from './common/validation.js';
 import type { AppConfig } from './config/app-config.js';
 import { PrismaModule } from './core/prisma/prisma.module.js';
+import { DemoModule } from './demo/demo.module.js';
 import { RedisModule } from './core/redis/redis.module.js';
 import { NotificationsModule } from './notifications/notifications.module.js';
 import { loggerOptions } from './observability/logger.options.js';
@@ -41,6 +42,7 @@ export class AppModule implements NestModule {
         AuthModule,
         NotificationsModule,
         UsersModule,
+        ...(config.isProduction ? [] : [DemoModule]),
         ...(options.imports ?? []),
       ],
       providers: [

@@ -1,0 +1,150 @@
+// The demo: log in, list, live feed (the client bundle, or SSE), unread count, mark-read, admin sender.
+import { GatewayApi, claimsOf } from './api.js';
+import { openSseFeed } from './sse-feed.js';
+import { View } from './view.js';
+
+const gatewayUrl = document.querySelector('meta[name="gateway-url"]').content || location.origin;
+const api = new GatewayApi(gatewayUrl);
+const view = new View(document);
+let session = null;
+
+const loginForm = document.getElementById('login-form');
+for (const button of loginForm.querySelectorAll('[data-email]')) {
+  button.addEventListener('click', () => {
+    loginForm.elements.email.value = button.dataset.email;
+  });
+}
+
+loginForm.addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const { email, password, transport } = loginForm.elements;
+  try {
+    await start(email.value, password.value, transport.value);
+  } catch (error) {
+    stop(error.message);
+  }
+});
+
+document.getElementById('logout').addEventListener('click', () => stop());
+document.getElementById('mark-all').addEventListener('click', () => act(() => session.feed.markAllRead()));
+
+const sendForm = document.getElementById('send-form');
+sendForm.elements.scope.addEventListener('change', () => {
+  sendForm.querySelector('.for-user').hidden = sendForm.elements.scope.value !== 'USER';
+});
+sendForm.addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const { scope, userId, title, content, priority } = sendForm.elements;
+  const body = { scope: scope.value, title: title.value, content: content.value, priority: priority.value };
+  if (scope.value === 'USER') body.userId = userId.value.trim() || session.claims.sub;
+  const result = sendForm.querySelector('[data-testid="send-result"]');
+  result.hidden = false;
+  try {
+    const sent = await api.send(body);
+    result.textContent = `Sent ${sent.scope} notification #${sent.cursor}`;
+    title.value = '';
+    content.value = '';
+  } catch (error) {
+    result.textContent = `Refused: ${error.code} ${error.message}`;
+  }
+});
+
+async function start(email, password, transport) {
+  const login = await api.login(email, password);
+  api.token = login.accessToken;
+  const claims = claimsOf(login.accessToken);
+  session = { claims, transport, feed: null };
+  view.showSession(email, claims.role);
+  view.log(`logged in as ${email} (${claims.role}), token valid ${login.expiresIn} s`);
+  const page = await api.list(20);
+  for (const notification of page.items) view.addNotification(notification, markRead, 'bottom');
+  await refreshUnread();
+  session.feed = transport === 'sse' ? sseFeed(page.cursor) : socketFeed(transport, page.cursor);
+}
+
+function stop(error) {
+  if (session && session.feed) session.feed.close();
+  session = null;
+  api.token = null;
+  view.setStatus('offline');
+  view.showLogin(error);
+}
+
+/** The typed client from the browser bundle: token provider, catch-up, dedupe, reconnect. */
+function socketFeed(transport, cursor) {
+  if (!window.NotifyGatewayClient) throw new Error('client bundle missing: run npm run build -w @notify-gateway/client');
+  const client = window.NotifyGatewayClient.createNotificationClient({
+    url: gatewayUrl,
+    transports: [transport],
+    cursor: cursor || undefined,
+    // No refresh endpoint in the demo: an expired or refused token means logging in again.
+    getToken: async ({ reason }) => {
+      if (reason === 'unauthorized' || reason === 'expired' || session.claims.exp * 1000 < Date.now()) throw new Error('session expired: log in again');
+      return api.token;
+    },
+  });
+  client.on('notification', received);
+  client.on('read', readElsewhere);
+  client.on('state', (change) => {
+    view.setStatus(change.state, change.state === 'stopped' ? change.reason : change.transport || change.reason);
+    view.log(`socket ${change.state}${change.reason ? ` (${change.reason})` : ''}`);
+  });
+  client.on('error', (error) => view.log(`error ${error.code}: ${error.message}`));
+  client.on('rate-limited', (event) => view.log(`rate limited: retry in ${event.retryAfter} s`));
+  return { markRead: (id) => client.markRead(id), markAllRead: () => client.markAllRead(), close: () => client.close() };
+}
+
+function sseFeed(cursor) {
+  const feed = openSseFeed({
+    api,
+    lastEventId: cursor,
+    onNotification: received,
+    onRead: readElsewhere,
+    onState: (state, reason) => {
+      view.setStatus(state, reason || 'sse');
+      view.log(`stream ${state}${reason ? ` (${reason})` : ''}`);
+    },
+    onError: (message) => view.log(`error ${message}`),
+  });
+  return {
+    markRead: (id) => api.markRead(id).then(() => readElsewhere({ id })),
+    markAllRead: () => api.markAllRead().then(() => readElsewhere({ all: true })),
+    close: feed.close,
+  };
+}
+
+function received(notification) {
+  view.addNotification(notification, markRead);
+  view.log(`notification #${notification.cursor}: ${notification.title}`);
+  refreshUnread();
+}
+
+function readElsewhere(event) {
+  if (event.all) view.markAllRead();
+  else if (event.id) view.markRead(event.id);
+  refreshUnread();
+}
+
+function markRead(id) {
+  act(() => session.feed.markRead(id));
+}
+
+async function act(operation) {
+  try {
+    await operation();
+  } catch (error) {
+    view.log(`error ${error.code || ''}: ${error.message}`);
+  }
+}
+
+async function refreshUnread() {
+  if (!session) return;
+  try {
+    view.setUnread(await api.unreadCount());
+  } catch (error) {
+    view.log(`unread count: ${error.message}`);
+  }
+}
+
+// For the browser tests and the console.
+window.demo = { gatewayUrl };

@@ -1,0 +1,44 @@
+import { connectErrorAction, disconnectAction } from './session-policy';
+
+describe('connectErrorAction', () => {
+  it('refreshes the token and retries on UNAUTHORIZED, up to the limit', () => {
+    expect(connectErrorAction('UNAUTHORIZED', 1, 3)).toEqual({ kind: 'retry', code: 'UNAUTHORIZED', tokenReason: 'unauthorized' });
+    expect(connectErrorAction('UNAUTHORIZED', 3, 3)).toEqual({ kind: 'stop', code: 'UNAUTHORIZED' });
+  });
+
+  it('stops on a refused origin: retrying cannot help', () => {
+    expect(connectErrorAction('ORIGIN_NOT_ALLOWED', 0, 3)).toEqual({ kind: 'stop', code: 'ORIGIN_NOT_ALLOWED' });
+  });
+
+  it('backs off and retries with the same token on limits', () => {
+    expect(connectErrorAction('CONNECTION_LIMIT', 0, 3)).toEqual({ kind: 'retry', code: 'CONNECTION_LIMIT', tokenReason: 'reconnect' });
+    expect(connectErrorAction('RATE_LIMITED', 0, 3)).toEqual({ kind: 'retry', code: 'RATE_LIMITED', tokenReason: 'reconnect' });
+  });
+
+  it('leaves transport failures to socket.io', () => {
+    for (const message of ['xhr poll error', 'websocket error', 'timeout']) expect(connectErrorAction(message, 0, 3)).toEqual({ kind: 'auto' });
+  });
+});
+
+describe('disconnectAction', () => {
+  it('reconnects with a fresh token after TOKEN_EXPIRED, whichever way the socket closed', () => {
+    expect(disconnectAction('io server disconnect', 'TOKEN_EXPIRED')).toEqual({ kind: 'reconnect', tokenReason: 'expired' });
+    expect(disconnectAction('transport close', 'TOKEN_EXPIRED')).toEqual({ kind: 'auto', tokenReason: 'expired' });
+  });
+
+  it('stops after USER_DISCONNECTED, even when socket.io would reconnect on its own', () => {
+    expect(disconnectAction('io server disconnect', 'USER_DISCONNECTED')).toEqual({ kind: 'stop', reason: 'USER_DISCONNECTED' });
+    expect(disconnectAction('transport close', 'USER_DISCONNECTED')).toEqual({ kind: 'stop', reason: 'USER_DISCONNECTED' });
+  });
+
+  it('comes back after a server shutdown or a dropped connection', () => {
+    expect(disconnectAction('transport close', 'SERVER_SHUTDOWN')).toEqual({ kind: 'auto', tokenReason: 'reconnect' });
+    expect(disconnectAction('io server disconnect', 'SERVER_SHUTDOWN')).toEqual({ kind: 'reconnect', tokenReason: 'reconnect' });
+    expect(disconnectAction('ping timeout', undefined)).toEqual({ kind: 'auto', tokenReason: 'reconnect' });
+  });
+
+  it('stops after an unexplained server-side disconnect and after close()', () => {
+    expect(disconnectAction('io server disconnect', undefined)).toEqual({ kind: 'stop', reason: 'SERVER_DISCONNECT' });
+    expect(disconnectAction('io client disconnect', undefined)).toEqual({ kind: 'stop', reason: 'CLOSED' });
+  });
+});

@@ -1,0 +1,76 @@
+import type { NotificationReadEvent, NotificationView, RateLimitExceededEvent } from '@notify-gateway/contracts';
+import type { ManagerOptions, SocketOptions } from 'socket.io-client';
+import type { NotificationClientError } from './errors.js';
+
+export type Transport = 'websocket' | 'polling';
+
+/**
+ * Why a token is asked for. `unauthorized` (the last one was refused) and `expired` (the server
+ * ended the session at `exp`) mean: do not return the same token, refresh it.
+ */
+export type TokenRequestReason = 'connect' | 'reconnect' | 'unauthorized' | 'expired';
+export interface TokenRequest {
+  reason: TokenRequestReason;
+}
+/** Called before every connection attempt. Reject when no token can be had: the client stops. */
+export type TokenProvider = (request: TokenRequest) => Promise<string>;
+
+/**
+ * idle → connecting → syncing (catching up) → live; on a drop: reconnecting → syncing → live.
+ * stopped is final until `connect()`.
+ */
+export type ClientState = 'idle' | 'connecting' | 'syncing' | 'live' | 'reconnecting' | 'stopped';
+
+/** Why the client stopped reconnecting. */
+export type StopReason =
+  | 'CLOSED'
+  | 'USER_DISCONNECTED'
+  | 'SERVER_DISCONNECT'
+  | 'ORIGIN_NOT_ALLOWED'
+  | 'UNAUTHORIZED'
+  | 'TOKEN_UNAVAILABLE';
+
+export type StateChange =
+  | { state: 'stopped'; reason: StopReason }
+  | { state: Exclude<ClientState, 'stopped'>; reason?: string; transport?: Transport };
+
+export interface NotificationClientEventMap {
+  /** Each notification once: live, or from a catch-up after a (re)connect. */
+  notification: NotificationView;
+  /** Read marks from this client and from the user's other sessions. */
+  read: NotificationReadEvent;
+  error: NotificationClientError;
+  'rate-limited': RateLimitExceededEvent;
+  state: StateChange;
+}
+
+type SocketIoOptions = Partial<ManagerOptions & SocketOptions>;
+
+export interface NotificationClientOptions {
+  /** The gateway's base URL, e.g. https://api.example.com; the /notifications namespace is added. */
+  url: string;
+  getToken: TokenProvider;
+  /** Default ['polling', 'websocket'] (starts on polling, upgrades). */
+  transports?: Transport[];
+  /** Resume after this cursor (e.g. from a REST listing or storage); absent: catch up from the beginning. */
+  cursor?: string;
+  onNotification?: (notification: NotificationView) => void;
+  /** How many recent ids to remember for de-duplication; default 1000. */
+  dedupeSize?: number;
+  /** Notifications per sync page, at most 100 (the default). */
+  syncPageSize?: number;
+  /** How long to wait for an acknowledgement; default 10 s. */
+  ackTimeoutMs?: number;
+  /** Reconnect backoff, ms: first delay (default 1000) and ceiling (default 30000). */
+  reconnectDelayMs?: number;
+  reconnectDelayMaxMs?: number;
+  /** Consecutive UNAUTHORIZED refusals (each after a token refresh) before stopping; default 3. */
+  maxAuthFailures?: number;
+  /** Default true; with false, call `connect()`. */
+  autoConnect?: boolean;
+  /** Passed to socket.io-client (e.g. `path`, `extraHeaders` in Node); the client owns the rest. */
+  socketOptions?: Omit<
+    SocketIoOptions,
+    'auth' | 'transports' | 'autoConnect' | 'reconnection' | 'reconnectionDelay' | 'reconnectionDelayMax' | 'forceNew'
+  >;
+}
