@@ -35,10 +35,24 @@ export class TokenVerifier {
 
   async verify(token: unknown): Promise<AuthenticatedUser> {
     const claims = await this.verifySignature(token);
-    const user = await this.users.findById(claims.sub);
+    return this.activeUser(claims.sub, claims.exp);
+  }
+
+  /**
+   * A session a verified token already vouched for (an SSE ticket carries its user and exp):
+   * the exp must still be ahead and the user still active, as for the token itself.
+   */
+  async verifySession(userId: string, exp: number): Promise<AuthenticatedUser> {
+    if (!Number.isFinite(exp) || exp * 1000 <= Date.now()) throw new AuthFailure('TOKEN_EXPIRED');
+    if (!UUID.test(userId)) throw new AuthFailure('INVALID_CLAIMS');
+    return this.activeUser(userId.toLowerCase(), exp);
+  }
+
+  private async activeUser(userId: string, exp: number): Promise<AuthenticatedUser> {
+    const user = await this.users.findById(userId);
     if (!user) throw new AuthFailure('UNKNOWN_USER');
     if (!user.isActive) throw new AuthFailure('INACTIVE_USER');
-    return { userId: user.id, tenantId: user.tenantId, role: user.role, email: user.email, exp: claims.exp };
+    return { userId: user.id, tenantId: user.tenantId, role: user.role, email: user.email, exp };
   }
 
   private async verifySignature(token: unknown): Promise<{ sub: string; exp: number }> {

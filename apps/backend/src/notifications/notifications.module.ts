@@ -12,10 +12,16 @@ import { NotificationGateway } from './notification.gateway.js';
 import { NotificationRepository } from './notification.repository.js';
 import { NotificationService } from './notification.service.js';
 import { NotificationsController } from './notifications.controller.js';
+import { NotificationsStreamController } from './sse/notifications-stream.controller.js';
+import { SseHub } from './sse/sse-hub.js';
+import { StreamAuthenticator } from './sse/stream-authenticator.js';
+import { StreamReplay } from './sse/stream-replay.js';
+import { StreamTicketStore } from './sse/stream-ticket.store.js';
 
 @Module({
   imports: [AuthModule],
-  controllers: [NotificationsController],
+  // The stream routes first: /notifications/stream must never reach a parameterised route.
+  controllers: [NotificationsStreamController, NotificationsController],
   providers: [
     NotificationService,
     NotificationRepository,
@@ -28,6 +34,10 @@ import { NotificationsController } from './notifications.controller.js';
     WsJwtGuard,
     WsRateLimitInterceptor,
     WsExceptionFilter,
+    SseHub,
+    StreamAuthenticator,
+    StreamReplay,
+    StreamTicketStore,
   ],
   exports: [NotificationService, ConnectionService],
 })

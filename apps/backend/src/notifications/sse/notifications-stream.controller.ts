@@ -1,0 +1,89 @@
+import { Controller, Get, Header, HttpCode, Logger, Post, Req, Res } from '@nestjs/common';
+import type { StreamTicketResponse } from '@notify-gateway/contracts';
+import type { Request, Response } from 'express';
+import type { AuthenticatedUser } from '../../auth/authenticated-user.js';
+import { clientIp } from '../../common/client-ip.js';
+import { CurrentUser, Public } from '../../common/decorators/auth.decorators.js';
+import { ApiError } from '../../common/errors/api-error.js';
+import { MetricsService } from '../../observability/metrics.service.js';
+import { ConnectionLimiter, isRefusal, type ConnectionRefusal } from '../../security/connection-limiter.js';
+import { SecurityEventLogger } from '../../security/security-event.logger.js';
+import { roomsFor } from '../notification-audience.js';
+import { SseHub } from './sse-hub.js';
+import { StreamAuthenticator } from './stream-authenticator.js';
+import { CURSOR_SHAPE, StreamReplay } from './stream-replay.js';
+import { StreamTicketStore } from './stream-ticket.store.js';
+
+/** The SSE transport: tickets for EventSource, and the stream itself. */
+@Controller('notifications')
+export class NotificationsStreamController {
+  private readonly logger = new Logger(NotificationsStreamController.name);
+
+  constructor(
+    private readonly tickets: StreamTicketStore,
+    private readonly authenticator: StreamAuthenticator,
+    private readonly limiter: ConnectionLimiter,
+    private readonly hub: SseHub,
+    private readonly replay: StreamReplay,
+    private readonly security: SecurityEventLogger,
+    private readonly metrics: MetricsService,
+  ) {}
+
+  /** EventSource cannot send headers: trade the Bearer token for a single-use URL ticket. */
+  @Post('stream-ticket')
+  @HttpCode(200)
+  @Header('Cache-Control', 'no-store')
+  async ticket(@CurrentUser() user: AuthenticatedUser): Promise<StreamTicketResponse> {
+    const ticket = await this.tickets.issue({ userId: user.userId, exp: user.exp });
+    return { ticket, expiresIn: this.tickets.ttlSec };
+  }
+
+  /** Authenticates itself: a ticket in the query is not something the global guard accepts. */
+  @Public()
+  @Get('stream')
+  async stream(@Req() request: Request, @Res() response: Response): Promise<void> {
+    const after = lastEventId(request);
+    const ip = clientIp(request);
+    const origin = typeof request.headers.origin === 'string' ? request.headers.origin : undefined;
+    this.metrics.connectionAttempts.inc({ transport: 'sse' });
+
+    const peerRefusal = await this.limiter.admitPeer(ip);
+    if (peerRefusal) throw this.refused(peerRefusal, { ip, origin });
+    const user = await this.authenticator.authenticate(request);
+    const lease = await this.limiter.acquire(user.userId, ip, 'sse');
+    if (isRefusal(lease)) throw this.refused(lease, { ip, origin, userId: user.userId, tenantId: user.tenantId });
+
+    const rooms = roomsFor(user);
+    const stream = this.hub.open(response, { user, ip, origin, rooms }, lease, after !== undefined);
+    if (!stream) return;
+    const context = { clientId: stream.id, userId: user.userId, tenantId: user.tenantId, ip, origin, transport: 'sse' as const };
+    this.security.log('AUTHENTICATION_SUCCESS', context);
+    for (const room of rooms) this.security.log('ROOM_JOIN', { ...context, room });
+    if (after === undefined) return;
+    try {
+      await this.replay.run(stream, after);
+    } catch (error) {
+      // Headers are out: drop the stream; the client reconnects with its Last-Event-ID.
+      this.logger.error({ err: error, clientId: stream.id }, 'stream replay failed');
+      stream.abort();
+    }
+  }
+
+  private refused(refusal: ConnectionRefusal, context: { ip: string; origin?: string; userId?: string; tenantId?: string }): ApiError {
+    this.metrics.connectionFailures.inc({ transport: 'sse', reason: refusal.reason });
+    this.security.log(refusal.code === 'RATE_LIMITED' ? 'RATE_LIMIT_EXCEEDED' : 'CONNECTION_LIMIT_EXCEEDED', { ...context, transport: 'sse', reason: refusal.reason });
+    return new ApiError(429, refusal.code);
+  }
+}
+
+/** The `Last-Event-ID` header (as EventSource sends on reconnect), else `?lastEventId=`. */
+function lastEventId(request: Request): string | undefined {
+  const header = request.headers['last-event-id'];
+  const query = request.query.lastEventId;
+  const value = header !== undefined && header !== '' ? header : query;
+  if (value === undefined || value === '') return undefined;
+  if (typeof value !== 'string' || !CURSOR_SHAPE.test(value)) {
+    throw new ApiError(400, 'VALIDATION_FAILED', undefined, [{ field: 'Last-Event-ID', messages: ['must be a notification cursor'] }]);
+  }
+  return value;
+}

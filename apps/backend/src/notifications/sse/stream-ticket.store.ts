@@ -1,0 +1,103 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import { createHash, randomBytes } from 'node:crypto';
+import type { AppConfig } from '../../config/app-config.js';
+import { ApiError } from '../../common/errors/api-error.js';
+import { RedisService } from '../../core/redis/redis.module.js';
+import { MetricsService } from '../../observability/metrics.service.js';
+
+/** What a ticket stands for: the user and the expiry of the token that asked for it. */
+export interface TicketGrant {
+  userId: string;
+  /** Epoch seconds: the stream ends then, as it would have with the token itself. */
+  exp: number;
+}
+
+/** 32 random bytes, base64url: the only shape a ticket can have. */
+export const TICKET_SHAPE = /^[A-Za-z0-9_-]{43}$/;
+/** Bound of the in-memory store; beyond it the oldest ticket is dropped. */
+const MAX_LOCAL_TICKETS = 10_000;
+
+/**
+ * Single-use EventSource tickets. Only a SHA-256 of the ticket is stored, so a dump of the
+ * store yields nothing usable. With Redis, GETDEL makes a ticket work once across instances.
+ */
+@Injectable()
+export class StreamTicketStore {
+  private readonly logger = new Logger(StreamTicketStore.name);
+  private readonly local = new Map<string, TicketGrant & { expiresAt: number }>();
+  private readonly keyPrefix: string;
+  readonly ttlSec: number;
+
+  constructor(
+    private readonly redis: RedisService,
+    private readonly metrics: MetricsService,
+    config: ConfigService<AppConfig, true>,
+  ) {
+    this.ttlSec = config.get('sse', { infer: true }).ticketTtlSec;
+    this.keyPrefix = `${config.get('redisKeyPrefix', { infer: true })}:sse-ticket:`;
+  }
+
+  async issue(grant: TicketGrant): Promise<string> {
+    const ticket = randomBytes(32).toString('base64url');
+    const key = digest(ticket);
+    const client = this.redis.client;
+    if (client) {
+      const stored = await this.redisCall(() => client.set(this.keyPrefix + key, JSON.stringify(grant), 'EX', this.ttlSec, 'NX'));
+      if (stored !== 'OK') throw new ApiError(503, 'SERVICE_UNAVAILABLE');
+      return ticket;
+    }
+    this.prune();
+    if (this.local.size >= MAX_LOCAL_TICKETS) this.local.delete(this.local.keys().next().value as string);
+    this.local.set(key, { ...grant, expiresAt: Date.now() + this.ttlSec * 1000 });
+    return ticket;
+  }
+
+  /** The grant of a valid, unused ticket; the ticket is spent either way. */
+  async consume(ticket: string): Promise<TicketGrant | null> {
+    if (!TICKET_SHAPE.test(ticket)) return null;
+    const key = digest(ticket);
+    const client = this.redis.client;
+    if (client) {
+      const raw = await this.redisCall(() => client.getdel(this.keyPrefix + key));
+      return raw === null ? null : parseGrant(raw);
+    }
+    const entry = this.local.get(key);
+    this.local.delete(key);
+    if (!entry || entry.expiresAt <= Date.now()) return null;
+    return { userId: entry.userId, exp: entry.exp };
+  }
+
+  /** Tickets share one TTL, so insertion order is expiry order: drop from the front. */
+  private prune(): void {
+    const now = Date.now();
+    for (const [key, entry] of this.local) {
+      if (entry.expiresAt > now) break;
+      this.local.delete(key);
+    }
+  }
+
+  private async redisCall<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      this.metrics.redisErrors.inc({ client: 'commands' });
+      this.logger.warn({ err: error }, 'stream ticket store unavailable');
+      throw new ApiError(503, 'SERVICE_UNAVAILABLE');
+    }
+  }
+}
+
+function digest(ticket: string): string {
+  return createHash('sha256').update(ticket).digest('base64url');
+}
+
+function parseGrant(raw: string): TicketGrant | null {
+  try {
+    const value = JSON.parse(raw) as Partial<TicketGrant>;
+    if (typeof value.userId === 'string' && typeof value.exp === 'number') return { userId: value.userId, exp: value.exp };
+  } catch {
+    // fall through
+  }
+  return null;
+}
