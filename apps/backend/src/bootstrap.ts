@@ -3,6 +3,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import { AppModule, type AppModuleOptions } from './app.module.js';
+import { setupOpenApi } from './common/openapi/openapi.js';
 import type { AppConfig } from './config/app-config.js';
 import { OriginPolicy } from './security/origin-policy.js';
 import { NotificationsIoAdapter } from './notifications/notifications-io.adapter.js';
@@ -34,5 +35,7 @@ export async function createApp(config: AppConfig, options: AppModuleOptions = {
   });
 
   app.useWebSocketAdapter(new NotificationsIoAdapter(app, config));
+  // The REST reference at /docs: outside production, or when SWAGGER_ENABLED=true.
+  if (config.swaggerEnabled) setupOpenApi(app);
   return app;
 }

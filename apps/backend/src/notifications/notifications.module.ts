@@ -3,8 +3,6 @@ import { AuthModule } from '../auth/auth.module.js';
 import { WsExceptionFilter } from '../common/filters/ws-exception.filter.js';
 import { WsJwtGuard } from '../common/guards/ws-jwt.guard.js';
 import { WsRateLimitInterceptor } from '../common/interceptors/ws-rate-limit.interceptor.js';
-import { ConnectionLimiter } from '../security/connection-limiter.js';
-import { UserConnectionCounter } from '../security/user-connection-counter.js';
 import { ConnectionService } from './connection.service.js';
 import { HandshakeAuthenticator } from './handshake-authenticator.js';
 import { NotificationFanout } from './notification-fanout.js';
@@ -29,8 +27,6 @@ import { StreamTicketStore } from './sse/stream-ticket.store.js';
     ConnectionService,
     NotificationGateway,
     HandshakeAuthenticator,
-    ConnectionLimiter,
-    UserConnectionCounter,
     WsJwtGuard,
     WsRateLimitInterceptor,
     WsExceptionFilter,

@@ -1,8 +1,10 @@
 import { Controller, Get } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, type HealthCheckResult } from '@nestjs/terminus';
 import { Public } from '../common/decorators/auth.decorators.js';
 import { DependencyHealth } from './dependency.health.js';
 
+@ApiTags('operations')
 @Public()
 @Controller('health')
 export class HealthController {

@@ -1,4 +1,5 @@
 import { Controller, Get, Header, Headers } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { ConfigService } from '@nestjs/config';
 import { timingSafeEqual } from 'node:crypto';
 import type { AppConfig } from '../config/app-config.js';
@@ -8,6 +9,7 @@ import { ApiError } from '../common/errors/api-error.js';
 import { Registry } from 'prom-client';
 import { MetricsService } from './metrics.service.js';
 
+@ApiTags('operations')
 @Public()
 @Controller('metrics')
 export class MetricsController {
@@ -23,6 +25,10 @@ export class MetricsController {
 
   /** Prometheus text format; behind METRICS_TOKEN when one is configured. */
   @Get()
+  @ApiOperation({ summary: 'Prometheus metrics', description: 'Needs `Authorization: Bearer METRICS_TOKEN` when METRICS_TOKEN is set.' })
+  @ApiBearerAuth()
+  @ApiProduces('text/plain')
+  @ApiOkResponse({ description: 'Prometheus text format', schema: { type: 'string' } })
   @Header('Cache-Control', 'no-store')
   @Header('Content-Type', Registry.PROMETHEUS_CONTENT_TYPE)
   async scrape(@Headers('authorization') authorization?: string): Promise<string> {

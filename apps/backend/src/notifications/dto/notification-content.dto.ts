@@ -1,3 +1,4 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsObject, IsOptional, IsString, Length, Matches } from 'class-validator';
 import { NOTIFICATION_LIMITS, PRIORITIES, type NotificationPriority } from '@notify-gateway/contracts';
 import { MaxJsonSize } from './max-json-size.validator.js';
@@ -7,20 +8,24 @@ export const PRINTABLE_TEXT = /^[^\u0000-\u0008\u000b-\u001f\u007f]*$/;
 
 /** What every notification carries, whoever sends it (REST, WebSocket, another module). */
 export class NotificationContentDto {
+  @ApiProperty({ minLength: NOTIFICATION_LIMITS.titleMin, maxLength: NOTIFICATION_LIMITS.titleMax, example: 'Deployment finished' })
   @IsString()
   @Length(NOTIFICATION_LIMITS.titleMin, NOTIFICATION_LIMITS.titleMax)
   @Matches(PRINTABLE_TEXT, { message: 'title must not contain control characters' })
   title!: string;
 
+  @ApiProperty({ minLength: NOTIFICATION_LIMITS.contentMin, maxLength: NOTIFICATION_LIMITS.contentMax, example: 'Version 2.4 is live.' })
   @IsString()
   @Length(NOTIFICATION_LIMITS.contentMin, NOTIFICATION_LIMITS.contentMax)
   @Matches(PRINTABLE_TEXT, { message: 'content must not contain control characters' })
   content!: string;
 
+  @ApiPropertyOptional({ enum: PRIORITIES, default: 'medium' })
   @IsOptional()
   @IsIn(PRIORITIES)
   priority?: NotificationPriority;
 
+  @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: `JSON object, at most ${NOTIFICATION_LIMITS.dataMaxBytes} bytes serialised` })
   @IsOptional()
   @IsObject()
   @MaxJsonSize(NOTIFICATION_LIMITS.dataMaxBytes)

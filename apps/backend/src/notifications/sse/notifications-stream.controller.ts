@@ -1,10 +1,13 @@
 import { Controller, Get, Header, HttpCode, Logger, Post, Req, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiHeader, ApiOkResponse, ApiOperation, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { StreamTicketResponse } from '@notify-gateway/contracts';
 import type { Request, Response } from 'express';
 import type { AuthenticatedUser } from '../../auth/authenticated-user.js';
 import { clientIp } from '../../common/client-ip.js';
 import { CurrentUser, Public } from '../../common/decorators/auth.decorators.js';
 import { ApiError } from '../../common/errors/api-error.js';
+import { ApiErrors } from '../../common/openapi/api-errors.decorator.js';
+import { StreamTicketDto } from '../../common/openapi/response.dto.js';
 import { MetricsService } from '../../observability/metrics.service.js';
 import { ConnectionLimiter, isRefusal, type ConnectionRefusal } from '../../security/connection-limiter.js';
 import { SecurityEventLogger } from '../../security/security-event.logger.js';
@@ -15,6 +18,7 @@ import { CURSOR_SHAPE, StreamReplay } from './stream-replay.js';
 import { StreamTicketStore } from './stream-ticket.store.js';
 
 /** The SSE transport: tickets for EventSource, and the stream itself. */
+@ApiTags('notifications')
 @Controller('notifications')
 export class NotificationsStreamController {
   private readonly logger = new Logger(NotificationsStreamController.name);
@@ -32,6 +36,10 @@ export class NotificationsStreamController {
   /** EventSource cannot send headers: trade the Bearer token for a single-use URL ticket. */
   @Post('stream-ticket')
   @HttpCode(200)
+  @ApiOperation({ summary: 'A single-use ticket (≤ 60 s) for EventSource, which cannot send an Authorization header' })
+  @ApiBearerAuth()
+  @ApiOkResponse({ type: StreamTicketDto })
+  @ApiErrors(401, 403, 503)
   @Header('Cache-Control', 'no-store')
   async ticket(@CurrentUser() user: AuthenticatedUser): Promise<StreamTicketResponse> {
     const ticket = await this.tickets.issue({ userId: user.userId, exp: user.exp });
@@ -41,6 +49,17 @@ export class NotificationsStreamController {
   /** Authenticates itself: a ticket in the query is not something the global guard accepts. */
   @Public()
   @Get('stream')
+  @ApiOperation({
+    summary: 'Server-Sent Events: notification:new and notification:read (docs/EVENTS.md)',
+    description: 'Authenticate with a Bearer header or ?ticket=. A JWT in the URL is refused. Replays from Last-Event-ID.',
+  })
+  @ApiBearerAuth()
+  @ApiQuery({ name: 'ticket', required: false, description: 'From POST /notifications/stream-ticket; single use' })
+  @ApiQuery({ name: 'lastEventId', required: false, description: 'Cursor to replay after, for clients that cannot set the header' })
+  @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'Cursor to replay after (browsers send it on reconnect)' })
+  @ApiProduces('text/event-stream')
+  @ApiOkResponse({ description: 'An event stream', schema: { type: 'string' } })
+  @ApiErrors(400, 401, 403, 429)
   async stream(@Req() request: Request, @Res() response: Response): Promise<void> {
     const after = lastEventId(request);
     const ip = clientIp(request);

@@ -44,7 +44,6 @@ export class StreamAuthenticator {
       return user;
     } catch (error) {
       if (!(error instanceof AuthFailure) && !(error instanceof StreamCredentialRefusal)) throw error;
-      this.metrics.authFailures.inc({ transport: 'sse', reason: error.reason });
       this.metrics.connectionFailures.inc({ transport: 'sse', reason: 'auth' });
       this.security.log('AUTHENTICATION_FAILED', { ip: clientIp(request), origin: request.headers.origin, transport: 'sse', reason: error.reason });
       throw new ApiError(401, 'UNAUTHORIZED');
