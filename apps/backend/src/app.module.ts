@@ -11,6 +11,7 @@ import { createValidationPipe } from './common/validation.js';
 import type { AppConfig } from './config/app-config.js';
 import { PrismaModule } from './core/prisma/prisma.module.js';
 import { DemoModule } from './demo/demo.module.js';
+import { HttpDrain } from './core/http/http-drain.js';
 import { RedisModule } from './core/redis/redis.module.js';
 import { NotificationsModule } from './notifications/notifications.module.js';
 import { loggerOptions } from './observability/logger.options.js';
@@ -50,6 +51,7 @@ export class AppModule implements NestModule {
         { provide: APP_FILTER, useClass: HttpExceptionFilter },
         { provide: APP_GUARD, useClass: JwtAuthGuard },
         { provide: APP_GUARD, useClass: RolesGuard },
+        HttpDrain,
       ],
     };
   }

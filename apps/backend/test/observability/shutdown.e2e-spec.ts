@@ -31,7 +31,7 @@ describe('graceful shutdown on SIGTERM during traffic', () => {
       stop = true;
       await traffic;
 
-      expect(exit).toEqual({ code: 0, signal: null });
+      expect({ exit, output: exit.code === 0 ? '' : server.output }).toEqual({ exit: { code: 0, signal: null }, output: '' });
       expect(tookMs).toBeLessThan(10_000);
       expect(await Promise.all(notices)).toEqual(sockets.map(() => ({ code: 'SERVER_SHUTDOWN' })));
       // A dropped transport (not a server-side disconnect): socket.io-client reconnects by itself.
