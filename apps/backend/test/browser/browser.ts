@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { freePort } from '../support/app-on-port';
+import { freePort } from '../support/ports';
 
 export const REPO_ROOT = resolve(__dirname, '../../../..');
 export const CHROMIUM = '/usr/bin/chromium';

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type * as ClientModule from '@notify-gateway/client';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { freePort, startAppOnPort } from '../support/app-on-port';
+import { freePort } from '../support/ports';
 import { http, publish, uniqueTitle } from '../support/http';
 import { settle } from '../support/sockets';
 import { startApp, type RunningApp } from '../support/test-app';
@@ -42,7 +42,7 @@ describe('the demo page in Chromium', () => {
   let adminToken: string;
   let userId: string;
 
-  const start = (): Promise<RunningApp> => startAppOnPort(port, { ALLOWED_ORIGINS: origin });
+  const start = (): Promise<RunningApp> => startApp({ ALLOWED_ORIGINS: origin }, port);
   const toUser = async (url: string, title: string, email: DemoEmail = 'user@acme.test'): Promise<void> => {
     const target = await demoUser(email);
     const response = await publish(url, adminToken, { title, content: `Hello from the browser test to ${email}.`, scope: 'USER', userId: target.id });

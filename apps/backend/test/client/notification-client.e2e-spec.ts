@@ -1,7 +1,7 @@
 import { createNotificationClient, type NotificationClient, type NotificationClientError, type StateChange, type TokenRequestReason, type Transport } from '@notify-gateway/client';
 import type { NotificationPage, NotificationView } from '@notify-gateway/contracts';
 import { ConnectionService } from '../../src/notifications/connection.service';
-import { freePort, startAppOnPort } from '../support/app-on-port';
+import { freePort } from '../support/ports';
 import { http, publish, uniqueTitle } from '../support/http';
 import { settle } from '../support/sockets';
 import { startApp, type RunningApp } from '../support/test-app';
@@ -186,7 +186,7 @@ describe('@notify-gateway/client against a listening app', () => {
     afterAll(() => publisher.close());
 
     it.each<Transport>(['websocket', 'polling'])('over %s: the client reconnects and the application sees every notification sent meanwhile, once', async (transport) => {
-      server = await startAppOnPort(port);
+      server = await startApp({}, port);
       const url = server.url;
       const seen = observe(url, { transports: [transport], cursor: await newestCursor(url, await tokenFor('user@acme.test')) });
       await until(() => seen.client.state === 'live', 'live');
@@ -203,7 +203,7 @@ describe('@notify-gateway/client against a listening app', () => {
       await settle(300);
       expect(seen.notifications.some((n) => meanwhile.includes(n.title))).toBe(false);
 
-      server = await startAppOnPort(port);
+      server = await startApp({}, port);
       await until(() => meanwhile.every((title) => seen.notifications.some((n) => n.title === title)), 'the missed notifications', 15_000);
       await until(() => seen.client.state === 'live', 'live again');
 

@@ -1,15 +1,13 @@
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { freePort } from '../support/ports';
+import { ensureBuilt, killAll, ServerProcess } from '../support/server-process';
 
 /**
  * The real entry point (`node apps/backend/dist/main.js`) with a clean environment: PATH plus the
  * variables under test, cwd a temp dir so no .env is read and no .data is written in the repo.
  */
-const REPO = resolve(__dirname, '../../../..');
-const MAIN = join(REPO, 'apps/backend/dist/main.js');
 const SECRET = 'boot-test-secret-5b1f0e7c9d2a4b6f8e3c1a0d7b9f2e4c'; // 48 bytes
 const DB_PASSWORD = 'db-pass-9c1e7a53';
 const BASE = {
@@ -20,92 +18,16 @@ const BASE = {
   FRONTEND_URL: 'https://app.example.test',
 };
 
-interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-}
-
-const children = new Set<ChildProcess>();
 let cwd: string;
-
-class Boot {
-  readonly child: ChildProcess;
-  stdout = '';
-  stderr = '';
-  private readonly exit: Promise<Exit>;
-
-  constructor(vars: Record<string, string | undefined>) {
-    const env: Record<string, string> = { PATH: process.env.PATH ?? '' };
-    for (const [name, value] of Object.entries(vars)) if (value !== undefined) env[name] = value;
-    this.child = spawn(process.execPath, [MAIN], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    children.add(this.child);
-    this.child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (this.stdout += chunk));
-    this.child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (this.stderr += chunk));
-    this.exit = new Promise((done) => this.child.once('close', (code, signal) => done({ code, signal })));
-  }
-
-  get exited(): boolean {
-    return this.child.exitCode !== null || this.child.signalCode !== null;
-  }
-
-  /** Resolves with the exit, or rejects (and kills the process) after timeoutMs. */
-  waitForExit(timeoutMs: number): Promise<Exit> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        this.child.kill('SIGKILL');
-        reject(new Error(`still running after ${timeoutMs} ms; stderr: ${this.stderr}`));
-      }, timeoutMs);
-    });
-    return Promise.race([this.exit, timeout]).finally(() => clearTimeout(timer));
-  }
-
-  get output(): string {
-    return this.stdout + this.stderr;
-  }
-}
-
 const lines = (text: string): string[] => text.split('\n').filter((line) => line.trim() !== '');
-const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
-
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => done(port));
-    });
-  });
-}
-
-/** Polls until `url` answers 200; bounded, and fails early when the process has exited. */
-async function waitFor200(url: string, boot: Boot, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (boot.exited) throw new Error(`exited before ${url} answered; stderr: ${boot.stderr}`);
-    try {
-      const response = await fetch(url, { signal: AbortSignal.timeout(1000) });
-      if (response.status === 200) return;
-    } catch {
-      // not listening yet
-    }
-    await sleep(200);
-  }
-  throw new Error(`${url} did not answer 200 within ${timeoutMs} ms`);
-}
 
 beforeAll(() => {
-  if (!existsSync(MAIN)) {
-    execFileSync('npx', ['tsc', '-b', 'apps/backend/tsconfig.app.json'], { cwd: REPO, stdio: 'inherit', timeout: 180_000 });
-  }
+  ensureBuilt();
   cwd = mkdtempSync(join(tmpdir(), 'ngw-boot-'));
 }, 200_000);
 
-afterAll(async () => {
-  for (const child of children) {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  }
+afterAll(() => {
+  killAll();
   rmSync(cwd, { recursive: true, force: true });
 });
 
@@ -122,7 +44,7 @@ describe('boot refusals: node apps/backend/dist/main.js exits 1 with one line na
     '%s',
     async (_case, overrides, variable, rule) => {
       const env = { ...BASE, ...overrides };
-      const boot = new Boot(env);
+      const boot = new ServerProcess(env, { cwd });
       const exit = await boot.waitForExit(20_000);
 
       expect(exit).toEqual({ code: 1, signal: null });
@@ -149,19 +71,18 @@ describe('a valid production configuration', () => {
     const databaseUrl = process.env.TEST_DATABASE_URL;
     if (!databaseUrl) throw new Error('TEST_DATABASE_URL is set by the jest global setup');
     const port = await freePort();
-    const boot = new Boot({ ...BASE, DATABASE_URL: databaseUrl, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info' });
+    const boot = new ServerProcess({ ...BASE, DATABASE_URL: databaseUrl, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info' }, { cwd });
 
-    await waitFor200(`http://127.0.0.1:${port}/health/live`, boot, 30_000);
+    await boot.waitFor200('/health/live', 30_000);
     const ready = await fetch(`http://127.0.0.1:${port}/health/ready`, { signal: AbortSignal.timeout(5000) });
     expect(ready.status).toBe(200);
 
     const started = Date.now();
-    boot.child.kill('SIGTERM');
-    const exit = await boot.waitForExit(10_000);
+    const exit = await boot.stop(10_000);
     expect(exit).toEqual({ code: 0, signal: null });
     expect(Date.now() - started).toBeLessThan(10_000);
 
-    const entries = lines(boot.stdout).map((line) => JSON.parse(line) as Record<string, unknown>);
+    const entries = boot.logEntries();
     expect(entries).toContainEqual(expect.objectContaining({ msg: `notification gateway listening on 127.0.0.1:${port}`, database: 'external', redis: 'none' }));
     expect(entries).toContainEqual(expect.objectContaining({ msg: 'shutdown complete' }));
     expect(entries.filter((entry) => entry.level === 'warn' || entry.level === 'error' || entry.level === 'fatal')).toEqual([]);

@@ -66,7 +66,7 @@ describe('nothing lost across an instance crash and a Redis restart mid-stream',
   }, 60_000);
   afterAll(async () => {
     for (const client of clients) client.close();
-    await Promise.all([a?.stop(), b?.stop()]);
+    await Promise.all([a?.stop().catch(() => undefined), b?.stop().catch(() => undefined)]);
     await redis?.destroy();
   });
 

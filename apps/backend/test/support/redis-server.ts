@@ -1,39 +1,19 @@
 import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { freePort, isFree } from './ports';
 
 const run = promisify(execFile);
 
-/** A port nothing listens on now (and, for Cluster nodes, whose bus port +10000 is free too). */
-export async function freePort(withBusPort = false): Promise<number> {
+/** A port whose Cluster bus port (+10000) is free too. */
+async function freeClusterPort(): Promise<number> {
   for (let attempt = 0; attempt < 50; attempt += 1) {
-    const port = withBusPort ? 20000 + Math.floor(Math.random() * 20000) : await ephemeralPort();
-    if (!withBusPort) return port;
+    const port = 20000 + Math.floor(Math.random() * 20000);
     if ((await isFree(port)) && (await isFree(port + 10000))) return port;
   }
   throw new Error('no free port pair');
-}
-
-function ephemeralPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-function isFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once('error', () => resolve(false));
-    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
-  });
 }
 
 async function waitForPing(port: number, up: boolean): Promise<void> {
@@ -103,7 +83,7 @@ export class OwnRedisCluster {
     const dir = mkdtempSync(join(tmpdir(), 'ngw-cluster-'));
     const ports: number[] = [];
     while (ports.length < 3) {
-      const port = await freePort(true);
+      const port = await freeClusterPort();
       if (!ports.includes(port)) ports.push(port);
     }
     for (const port of ports) {

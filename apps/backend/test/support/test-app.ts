@@ -17,8 +17,11 @@ export interface RunningApp {
   close(): Promise<void>;
 }
 
-/** The production app, configured from an env map the way main.ts does, listening on a free port. */
-export async function startApp(env: Record<string, string> = {}): Promise<RunningApp> {
+/**
+ * The production app, configured from an env map the way main.ts does, listening on a free port
+ * or on `port` (to restart "the same" server, or to allowlist a page's own origin beforehand).
+ */
+export async function startApp(env: Record<string, string> = {}, port = 0): Promise<RunningApp> {
   const databaseUrl = process.env.TEST_DATABASE_URL;
   if (!databaseUrl) throw new Error('TEST_DATABASE_URL is set by the jest global setup');
   const { config } = loadConfig({
@@ -37,7 +40,7 @@ export async function startApp(env: Record<string, string> = {}): Promise<Runnin
   });
   const logs = LogCapture.shared();
   const app = await createApp(config, { logDestination: logs });
-  await app.listen(0, '127.0.0.1');
+  await app.listen(port, '127.0.0.1');
   const address = app.getHttpServer().address() as { port: number };
   const url = `http://127.0.0.1:${address.port}`;
   let closed = false;
