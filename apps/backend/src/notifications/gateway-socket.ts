@@ -13,7 +13,6 @@ export interface SocketSession {
   expiryTimer?: NodeJS.Timeout;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-empty-object-type
 type ServerSideEvents = {};
 export type GatewaySocket = Socket<ClientToServerEvents, ServerToClientEvents, ServerSideEvents, SocketSession>;
 export type GatewayNamespace = Namespace<ClientToServerEvents, ServerToClientEvents, ServerSideEvents, SocketSession>;

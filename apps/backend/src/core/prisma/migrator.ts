@@ -101,7 +101,7 @@ export async function applyMigrations(
     const exists = await client.query<{ regclass: string | null }>(
       "SELECT to_regclass('_prisma_migrations')::text AS regclass",
     );
-    if (exists.rows[0]?.regclass == null) {
+    if (!exists.rows[0]?.regclass) {
       await client.query(CREATE_MIGRATIONS_TABLE);
     }
 

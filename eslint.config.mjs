@@ -1,0 +1,27 @@
+// Lint for the bugs a type checker does not catch: dropped promises in socket handlers are
+// silently lost notifications (STYLE.md, habit 10).
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['**/dist/**', '**/generated/**', 'bench/**', 'node_modules/**', '**/*.js', '**/*.cjs', '**/*.mjs'] },
+  {
+    files: ['apps/backend/src/**/*.ts', 'apps/backend/test/**/*.ts', 'packages/*/src/**/*.ts'],
+    extends: [tseslint.configs.base],
+    languageOptions: {
+      parserOptions: { project: ['./apps/backend/tsconfig.spec.json'], tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: { arguments: false } }],
+      '@typescript-eslint/switch-exhaustiveness-check': 'error',
+      '@typescript-eslint/no-explicit-any': 'error',
+      '@typescript-eslint/await-thenable': 'error',
+      eqeqeq: ['error', 'always'],
+      'no-console': 'error',
+    },
+  },
+  {
+    files: ['apps/backend/test/**/*.ts', '**/*.spec.ts'],
+    rules: { 'no-console': 'off' },
+  },
+);
