@@ -1,0 +1,17 @@
+import type { Category, HostileCase } from '../harness';
+import { httpCases } from './http';
+import { originCases } from './origins';
+import { payloadCases } from './payloads';
+import { protocolCases } from './protocol';
+import { tokenCases } from './tokens';
+
+/** Every hostile case, in the order a pass runs them. */
+export function allCases(): HostileCase[] {
+  return [...tokenCases, ...originCases, ...protocolCases, ...payloadCases, ...httpCases];
+}
+
+export function countByCategory(cases: HostileCase[]): Record<Category, number> {
+  const counts: Record<Category, number> = { tokens: 0, origins: 0, protocol: 0, payloads: 0, http: 0 };
+  for (const hostile of cases) counts[hostile.category] += 1;
+  return counts;
+}
