@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { JwtService } from '@nestjs/jwt';
+import { createPublicKey, createSecretKey, type KeyObject } from 'node:crypto';
 import type { AppConfig, JwtConfig } from '../config/app-config.js';
 import { AuthFailure } from './auth-failure.js';
 import type { AuthenticatedUser } from './authenticated-user.js';
@@ -24,6 +25,8 @@ interface Claims {
 @Injectable()
 export class TokenVerifier {
   private readonly jwtConfig: JwtConfig;
+  /** The verification key, parsed once (see `parseVerifyKey`). */
+  private readonly verifyKey: KeyObject | string;
 
   constructor(
     private readonly jwt: JwtService,
@@ -31,6 +34,7 @@ export class TokenVerifier {
     config: ConfigService<AppConfig, true>,
   ) {
     this.jwtConfig = config.get('jwt', { infer: true });
+    this.verifyKey = parseVerifyKey(this.jwtConfig);
   }
 
   async verify(token: unknown): Promise<AuthenticatedUser> {
@@ -69,8 +73,9 @@ export class TokenVerifier {
     try {
       claims = await this.jwt.verifyAsync<Claims & object>(token, {
         algorithms: [this.jwtConfig.algorithm],
-        secret: this.jwtConfig.algorithm === 'HS256' ? this.jwtConfig.verifyKey : undefined,
-        publicKey: this.jwtConfig.algorithm === 'HS256' ? undefined : this.jwtConfig.verifyKey,
+        // jsonwebtoken takes a KeyObject as is; @nestjs/jwt's option type only names string | Buffer.
+        secret: this.jwtConfig.algorithm === 'HS256' ? (this.verifyKey as string) : undefined,
+        publicKey: this.jwtConfig.algorithm === 'HS256' ? undefined : (this.verifyKey as string),
         issuer: this.jwtConfig.issuer,
         audience: this.jwtConfig.audience,
         clockTolerance: this.jwtConfig.clockToleranceSec,
@@ -86,6 +91,20 @@ export class TokenVerifier {
       throw new AuthFailure('INVALID_CLAIMS');
     }
     return { sub: claims.sub.toLowerCase(), exp: claims.exp };
+  }
+}
+
+/**
+ * Given a string, jsonwebtoken parses the key again on every verify — for an HS256 secret it
+ * first tries (and fails) createPublicKey, then createSecretKey: the largest CPU cost of a
+ * handshake in the bench profile (docs/BENCHMARKS.md). Parsed once here instead; a key that
+ * does not parse stays a string so jsonwebtoken reports it per token exactly as before.
+ */
+function parseVerifyKey(config: JwtConfig): KeyObject | string {
+  try {
+    return config.algorithm === 'HS256' ? createSecretKey(Buffer.from(config.verifyKey)) : createPublicKey(config.verifyKey);
+  } catch {
+    return config.verifyKey;
   }
 }
 

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import type { NotificationPriority, NotificationScope } from '@notify-gateway/contracts';
 import type { AuthenticatedUser } from '../auth/authenticated-user.js';
 import { PrismaService } from '../core/prisma/prisma.service.js';
-import { Prisma } from '../generated/prisma/client.js';
 import { isTenantAdmin, visibleTo } from './notification-audience.js';
 import { NOTIFICATION_VIEW_FIELDS, type NotificationRow } from './notification.view.js';
 
@@ -37,15 +37,25 @@ export class NotificationRepository {
    * Inserts under a transaction-scoped advisory lock: a transaction holding seq N commits
    * before any transaction can draw N+1, so a reader that has seen N can never later find a
    * smaller seq appear. Catch-up by "seq > cursor" therefore never skips a late commit.
+   *
+   * One statement in its own transaction: the MATERIALIZED CTE takes the lock before the row
+   * draws its seq, and the commit (which releases the lock) follows inside PostgreSQL. An
+   * interactive transaction held the lock across two client round trips and whatever the event
+   * loop was doing in between, which serialised publishing at ~200/s under load
+   * (docs/BENCHMARKS.md).
    */
-  create(input: NewNotification): Promise<StoredNotification> {
-    return this.prisma.$transaction(async (tx) => {
-      await tx.$executeRaw`SELECT pg_advisory_xact_lock(${SEQUENCE_LOCK})`;
-      return tx.notification.create({
-        data: { ...input, data: input.data === null ? Prisma.DbNull : (input.data as Prisma.InputJsonObject) },
-        select: { ...NOTIFICATION_VIEW_FIELDS, userId: true, tenantId: true },
-      });
-    });
+  async create(input: NewNotification): Promise<StoredNotification> {
+    const data = input.data === null ? null : JSON.stringify(input.data);
+    const rows = await this.prisma.$queryRaw<StoredNotification[]>`
+      WITH sequence_lock AS MATERIALIZED (SELECT pg_advisory_xact_lock(${SEQUENCE_LOCK}))
+      INSERT INTO notifications (id, scope, tenant_id, user_id, created_by_id, title, content, priority, data)
+      SELECT ${randomUUID()}::uuid, ${input.scope}::"NotificationScope", ${input.tenantId}::uuid, ${input.userId}::uuid,
+             ${input.createdById}::uuid, ${input.title}, ${input.content}, ${input.priority}::"NotificationPriority", ${data}::jsonb
+      FROM sequence_lock
+      RETURNING id, seq, scope, title, content, priority, data, created_at AS "createdAt", user_id AS "userId", tenant_id AS "tenantId"`;
+    const row = rows[0];
+    if (!row) throw new Error('notification insert returned no row');
+    return row;
   }
 
   /** Oldest first after `after`: catch-up. One extra row tells whether more wait. */

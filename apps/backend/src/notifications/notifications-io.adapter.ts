@@ -1,9 +1,11 @@
-import type { INestApplicationContext } from '@nestjs/common';
+import { Logger, type INestApplicationContext } from '@nestjs/common';
 import { IoAdapter } from '@nestjs/platform-socket.io';
+import type { MessageMappingProperties } from '@nestjs/websockets';
 import { createAdapter, createShardedAdapter } from '@socket.io/redis-adapter';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { Server, ServerOptions } from 'socket.io';
+import type { Observable } from 'rxjs';
+import type { Server, ServerOptions, Socket } from 'socket.io';
 import type { AppConfig } from '../config/app-config.js';
 import { guardPublishes } from '../core/redis/guard-publishes.js';
 import { RedisService } from '../core/redis/redis.module.js';
@@ -111,6 +113,37 @@ export class NotificationsIoAdapter extends IoAdapter {
   }
 
   private readonly redisClients: { quit(): Promise<unknown> }[] = [];
+  private readonly logger = new Logger(NotificationsIoAdapter.name);
+
+  /**
+   * Nest's IoAdapter builds an RxJS pipeline per socket and per handler (fromEvent → mergeMap →
+   * takeUntil(disconnect$)): about 20 KB of subscribers and closures per idle connection, the
+   * largest part of our memory per connection (docs/BENCHMARKS.md). Same contract with plain
+   * listeners: payload and ack mapped as Nest maps them, a response with `event` is emitted, any
+   * other non-nil response goes to the ack unless the handler acks manually, nothing is sent
+   * after the disconnect.
+   */
+  override bindMessageHandlers(socket: Socket, handlers: MessageMappingProperties[], transform: (data: unknown) => Observable<unknown>): void {
+    for (const { message, callback, isAckHandledManually } of handlers) {
+      socket.on(message as string, (...args: unknown[]) => {
+        // As rxjs fromEvent hands them over: one argument as is, several as an array.
+        const { data, ack } = this.mapPayload(args.length > 1 ? args : args[0]);
+        transform(callback(data, ack)).subscribe({
+          next: (response) => {
+            if (response === null || response === undefined || !socket.connected) return;
+            const { event, data: eventData } = response as { event?: string; data?: unknown };
+            if (event) {
+              socket.emit(event, eventData);
+              return;
+            }
+            if (!isAckHandledManually && typeof ack === 'function') (ack as (response: unknown) => void)(response);
+          },
+          error: (error: unknown) => this.logger.error({ err: error, event: String(message) }, 'message handler failed'),
+        });
+      });
+    }
+  }
+
 
   override async close(server: Server): Promise<void> {
     await super.close(server);
