@@ -45,6 +45,8 @@ export interface AppConfig {
   ws: {
     authTimeoutMs: number;
     maxPayloadBytes: number;
+    /** Bytes a socket may have queued (unread by its client) before it is cut off. */
+    maxBufferedBytes: number;
     rateLimitPoints: number;
     rateLimitDurationSec: number;
   };

@@ -48,7 +48,7 @@ describe('loadConfig', () => {
     });
 
     it('has the documented limits and timings', () => {
-      expect(config.ws).toEqual({ authTimeoutMs: 10000, maxPayloadBytes: 16384, rateLimitPoints: 20, rateLimitDurationSec: 60 });
+      expect(config.ws).toEqual({ authTimeoutMs: 10000, maxPayloadBytes: 16384, maxBufferedBytes: 1048576, rateLimitPoints: 20, rateLimitDurationSec: 60 });
       expect(config.limits).toEqual({
         maxConnections: 20000,
         maxConnectionsPerUser: 10,

@@ -52,6 +52,7 @@ export function loadConfig(env: Env): LoadedConfig {
     ws: {
       authTimeoutMs: integer(env, 'WS_AUTH_TIMEOUT_MS', 10000, 100, 60000),
       maxPayloadBytes: integer(env, 'WS_MAX_PAYLOAD_BYTES', 16384, 1024, 1048576),
+      maxBufferedBytes: integer(env, 'WS_MAX_BUFFERED_BYTES', 1048576, 16384, 67108864),
       rateLimitPoints: integer(env, 'WS_RATE_LIMIT_POINTS', 20, 1, 100000),
       rateLimitDurationSec: integer(env, 'WS_RATE_LIMIT_DURATION', 60, 1, 86400),
     },

@@ -34,6 +34,7 @@ import { HandshakeAuthenticator } from './handshake-authenticator.js';
 import { roomsFor, userRoom } from './notification-audience.js';
 import { NotificationFanout, type EventPayload, type DeliverableEvent } from './notification-fanout.js';
 import { NotificationService } from './notification.service.js';
+import { boundOutboundQueue } from './outbound-bound.js';
 
 /** Longest timer Node accepts; tokens living longer are re-checked per message anyway. */
 const MAX_TIMER_MS = 2_147_483_647;
@@ -90,6 +91,10 @@ export class NotificationGateway implements OnGatewayInit, OnGatewayConnection, 
     this.metrics.connectionsActive.inc({ transport: 'websocket' });
     this.metrics.connectionsTotal.inc({ transport: 'websocket' });
     this.scheduleExpiry(socket);
+    const maxBuffered = this.config.get('ws', { infer: true }).maxBufferedBytes;
+    boundOutboundQueue(socket.conn as unknown as Parameters<typeof boundOutboundQueue>[0], maxBuffered, (queued) =>
+      this.security.log('SECURITY_VIOLATION', { clientId: socket.id, userId: user.userId, tenantId: user.tenantId, ip: socket.data.ip, reason: 'slow consumer', queuedBytes: queued, limitBytes: maxBuffered }),
+    );
   }
 
   handleDisconnect(socket: GatewaySocket): void {

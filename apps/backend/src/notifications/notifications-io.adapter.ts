@@ -6,12 +6,15 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Observable } from 'rxjs';
 import type { Server, ServerOptions, Socket } from 'socket.io';
+import { NOTIFICATIONS_NAMESPACE } from '@notify-gateway/contracts';
+import { peerAddress } from '../common/client-ip.js';
 import type { AppConfig } from '../config/app-config.js';
-import { guardPublishes } from '../core/redis/guard-publishes.js';
+import { guardUnawaitedCommands } from '../core/redis/guard-unawaited-commands.js';
 import { RedisService } from '../core/redis/redis.module.js';
 import { MetricsService } from '../observability/metrics.service.js';
 import { OriginPolicy } from '../security/origin-policy.js';
 import { SecurityEventLogger } from '../security/security-event.logger.js';
+import { guardUnjoinedConnections } from './unjoined-connections.js';
 
 const FORBIDDEN_BODY = JSON.stringify({ statusCode: 403, code: 'ORIGIN_NOT_ALLOWED', message: 'Origin not allowed' });
 const FORBIDDEN_UPGRADE =
@@ -40,19 +43,31 @@ export class NotificationsIoAdapter extends IoAdapter {
       serveClient: false,
       transports: ['polling', 'websocket'],
       maxHttpBufferSize: this.config.ws.maxPayloadBytes,
-      // engine.io connections that never join a namespace are closed after this.
-      connectTimeout: this.config.ws.authTimeoutMs,
+      // A backstop only: guardUnjoinedConnections enforces WS_AUTH_TIMEOUT_MS first, and firmly.
+      connectTimeout: this.config.ws.authTimeoutMs + 1000,
       pingInterval: 25_000,
       pingTimeout: 20_000,
       perMessageDeflate: false,
       cors: { origin: (origin, callback) => callback(null, origins.isAllowed(origin)), credentials: true },
       // CORS headers do not protect a websocket: refuse foreign origins on every handshake.
       allowRequest: (request: IncomingMessage, callback: (error: string | null | undefined, success: boolean) => void) => {
-        if (origins.isAllowed(request.headers.origin)) return callback(null, true);
-        rejectOrigin(request, 'polling');
-        callback('ORIGIN_NOT_ALLOWED', false);
+        if (!origins.isAllowed(request.headers.origin)) {
+          rejectOrigin(request, 'polling');
+          return callback('ORIGIN_NOT_ALLOWED', false);
+        }
+        if (!admitPending(request)) {
+          security.log('CONNECTION_LIMIT_EXCEEDED', { ip: peerAddress(request, this.config.trustProxyHops), reason: 'unauthenticated connections per IP' });
+          return callback('CONNECTION_LIMIT', false);
+        }
+        callback(null, true);
       },
     } satisfies Partial<ServerOptions>);
+    const admitPending = guardUnjoinedConnections(server, NOTIFICATIONS_NAMESPACE, {
+      authTimeoutMs: this.config.ws.authTimeoutMs,
+      maxPendingPerIp: this.config.limits.maxConnectionsPerIp,
+      trustedHops: this.config.trustProxyHops,
+      security,
+    });
     const rejectOrigin = (request: IncomingMessage, transport: 'websocket' | 'polling'): void => {
       security.log('ORIGIN_REJECTED', {
         ip: request.socket.remoteAddress,
@@ -102,7 +117,7 @@ export class NotificationsIoAdapter extends IoAdapter {
       metrics.redisErrors.inc({ client: 'adapter' });
     };
     for (const client of [pub, sub]) client.on('error', onError);
-    guardPublishes(pub, onError);
+    for (const client of [pub, sub]) guardUnawaitedCommands(client, onError);
     const prefix = `${this.config.redisKeyPrefix}:socket.io`;
     server.adapter(
       this.config.redis.mode === 'cluster'
@@ -143,7 +158,6 @@ export class NotificationsIoAdapter extends IoAdapter {
       });
     }
   }
-
 
   override async close(server: Server): Promise<void> {
     await super.close(server);

@@ -3,21 +3,23 @@ import { IsIn, IsObject, IsOptional, IsString, Length, Matches } from 'class-val
 import { NOTIFICATION_LIMITS, PRIORITIES, type NotificationPriority } from '@notify-gateway/contracts';
 import { MaxJsonSize } from './max-json-size.validator.js';
 
-/** No control characters except tab and newline in user-visible text. */
-export const PRINTABLE_TEXT = /^[^\u0000-\u0008\u000b-\u001f\u007f]*$/;
+/** One line of text: no control characters at all (C0 but tab, DEL, C1). */
+export const SINGLE_LINE_TEXT = /^[^\u0000-\u0008\u000a-\u001f\u007f-\u009f]*$/;
+/** Text that may break lines: tab, line feed and carriage return, and no other control character. */
+export const MULTI_LINE_TEXT = /^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$/;
 
 /** What every notification carries, whoever sends it (REST, WebSocket, another module). */
 export class NotificationContentDto {
   @ApiProperty({ minLength: NOTIFICATION_LIMITS.titleMin, maxLength: NOTIFICATION_LIMITS.titleMax, example: 'Deployment finished' })
   @IsString()
   @Length(NOTIFICATION_LIMITS.titleMin, NOTIFICATION_LIMITS.titleMax)
-  @Matches(PRINTABLE_TEXT, { message: 'title must not contain control characters' })
+  @Matches(SINGLE_LINE_TEXT, { message: 'title must be one line without control characters' })
   title!: string;
 
   @ApiProperty({ minLength: NOTIFICATION_LIMITS.contentMin, maxLength: NOTIFICATION_LIMITS.contentMax, example: 'Version 2.4 is live.' })
   @IsString()
   @Length(NOTIFICATION_LIMITS.contentMin, NOTIFICATION_LIMITS.contentMax)
-  @Matches(PRINTABLE_TEXT, { message: 'content must not contain control characters' })
+  @Matches(MULTI_LINE_TEXT, { message: 'content must not contain control characters' })
   content!: string;
 
   @ApiPropertyOptional({ enum: PRIORITIES, default: 'medium' })

@@ -223,7 +223,7 @@ export const protocolCases: HostileCase[] = [
     name: 'a slow consumer: a socket that never reads while notifications for it keep coming',
     category: 'protocol',
     response:
-      'disconnect: the server stops queueing for a socket that does not read — it never holds more than the per-connection bound (SSE_MAX_BUFFERED_BYTES, as for streams) and closes the socket',
+      'disconnect: the server stops queueing for a socket that does not read — it never holds more than the per-connection bound (WS_MAX_BUFFERED_BYTES) and closes the socket',
     expected: { cutOff: true, peakQueuedWithinBound: true },
     timeoutMs: 40_000,
     attack: async (ctx) => {
@@ -231,7 +231,7 @@ export const protocolCases: HostileCase[] = [
       const raw = await ctx.joined(user.token(), { autoPong: false });
       (raw.ws as unknown as { _socket: NetSocket })._socket.pause();
       const connection = engineOf(ctx.a).clients[raw.sid];
-      const bound = ctx.a.running.config.sse.maxBufferedBytes;
+      const bound = ctx.a.running.config.ws.maxBufferedBytes;
       const service = ctx.a.running.app.get(NotificationService);
       const big = { title: 'bulk', content: 'y'.repeat(1000), data: { blob: 'x'.repeat(3900) } };
       const messageBytes = 5500;
