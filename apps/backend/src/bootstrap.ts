@@ -1,6 +1,7 @@
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import helmet from 'helmet';
+import type { Server } from 'node:http';
 import { Logger } from 'nestjs-pino';
 import { AppModule, type AppModuleOptions } from './app.module.js';
 import { setupOpenApi } from './common/openapi/openapi.js';
@@ -34,6 +35,11 @@ export async function createApp(config: AppConfig, options: AppModuleOptions = {
     maxAge: 600,
   });
 
+  // Slow headers and bodies must not hold a connection (Node's defaults: 60 s and 300 s).
+  // requestTimeout covers receiving the request only: SSE responses stream on past it.
+  const server = app.getHttpServer() as Server;
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
   app.useWebSocketAdapter(new NotificationsIoAdapter(app, config));
   // The REST reference at /docs: outside production, or when SWAGGER_ENABLED=true.
   if (config.swaggerEnabled) setupOpenApi(app);
