@@ -1,6 +1,7 @@
 import type { NotificationView } from '@notify-gateway/contracts';
 import { ConnectionService } from '../../src/notifications/connection.service';
 import { publish, uniqueTitle } from '../support/http';
+import { notificationsOf, openStream, type StreamClient } from '../support/sse';
 import { collect, connect, nextEvent, refusal, request, settle, waitForDisconnect, type ClientSocket } from '../support/sockets';
 import { startApp, type RunningApp } from '../support/test-app';
 import { demoUser, tokenFor, type DemoEmail } from '../support/users';
@@ -16,6 +17,7 @@ export function crossInstanceCases(env: () => Record<string, string>): void {
   let b: RunningApp;
   const onB = new Map<DemoEmail, ClientSocket>();
   const inboxB = new Map<DemoEmail, NotificationView[]>();
+  const streamsB = new Map<DemoEmail, StreamClient>();
 
   beforeAll(async () => {
     a = await startApp({ ...env(), MAX_CONNECTIONS_PER_USER: '6', WS_RATE_LIMIT_POINTS: '20' });
@@ -24,30 +26,36 @@ export function crossInstanceCases(env: () => Record<string, string>): void {
       const socket = await connect(b.url, { token: await tokenFor(email) });
       onB.set(email, socket);
       inboxB.set(email, collect(socket, 'notification:new'));
+      streamsB.set(email, await openStream(b.url, { token: await tokenFor(email) }));
     }
   });
   afterAll(async () => {
     for (const socket of onB.values()) socket.close();
+    for (const stream of streamsB.values()) stream.close();
     await a.close();
     await b.close();
   });
 
-  async function recipientsOnB(publisher: DemoEmail, body: Record<string, unknown>): Promise<DemoEmail[]> {
+  /** Publishes on A; who received it on B, over sockets and over SSE streams. */
+  async function recipientsOnB(publisher: DemoEmail, body: Record<string, unknown>): Promise<{ sockets: DemoEmail[]; streams: DemoEmail[] }> {
     const title = uniqueTitle('cross');
     const response = await publish(a.url, await tokenFor(publisher), { title, content: 'c', ...body });
     expect(response.status).toBe(201);
-    // Delivery is pushed; wait until the expected recipient has it, then a little for strays.
-    for (let i = 0; i < 50 && !EVERYONE.some((email) => inboxB.get(email)?.some((n) => n.title === title)); i += 1) await settle(50);
+    const sockets = (): DemoEmail[] => EVERYONE.filter((email) => inboxB.get(email)?.some((n) => n.title === title));
+    const streams = (): DemoEmail[] => EVERYONE.filter((email) => notificationsOf(streamsB.get(email)?.messages ?? [], title).length > 0);
+    // Delivery is pushed; wait until someone has it on both transports, then a little for strays.
+    for (let i = 0; i < 50 && (sockets().length === 0 || streams().length === 0); i += 1) await settle(50);
     await settle(300);
-    return EVERYONE.filter((email) => inboxB.get(email)?.some((n) => n.title === title));
+    return { sockets: sockets(), streams: streams() };
   }
 
-  it('USER, TENANT and GLOBAL published on A reach the right sockets on B, and only those', async () => {
+  it('USER, TENANT and GLOBAL published on A reach the right sockets and streams on B, and only those', async () => {
     const user = await demoUser('user@acme.test');
-    expect(await recipientsOnB('admin@acme.test', { scope: 'USER', userId: user.id })).toEqual(['user@acme.test']);
-    expect(await recipientsOnB('admin@acme.test', { scope: 'TENANT' })).toEqual(['root@platform.test', 'admin@acme.test']);
-    expect(await recipientsOnB('admin@globex.test', { scope: 'TENANT' })).toEqual(['admin@globex.test']);
-    expect(await recipientsOnB('root@platform.test', { scope: 'GLOBAL' })).toEqual(['root@platform.test']);
+    const both = (recipients: DemoEmail[]) => ({ sockets: recipients, streams: recipients });
+    expect(await recipientsOnB('admin@acme.test', { scope: 'USER', userId: user.id })).toEqual(both(['user@acme.test']));
+    expect(await recipientsOnB('admin@acme.test', { scope: 'TENANT' })).toEqual(both(['root@platform.test', 'admin@acme.test']));
+    expect(await recipientsOnB('admin@globex.test', { scope: 'TENANT' })).toEqual(both(['admin@globex.test']));
+    expect(await recipientsOnB('root@platform.test', { scope: 'GLOBAL' })).toEqual(both(['root@platform.test']));
   });
 
   it('mark-read on A reaches the user\'s socket on B', async () => {
@@ -74,8 +82,8 @@ export function crossInstanceCases(env: () => Record<string, string>): void {
 
   it('the per-user connection cap holds across instances and frees a slot on disconnect', async () => {
     const token = await tokenFor('admin@globex.test');
-    // admin@globex.test already holds one socket on B; the cap is 6.
-    const extra = [await connect(a.url, { token }), await connect(b.url, { token }), await connect(a.url, { token }), await connect(b.url, { token }), await connect(a.url, { token })];
+    // admin@globex.test already holds a socket and a stream on B (streams count too); the cap is 6.
+    const extra = [await connect(a.url, { token }), await connect(b.url, { token }), await connect(a.url, { token }), await connect(b.url, { token })];
     expect(await refusal(a.url, { token })).toBe('CONNECTION_LIMIT');
     expect(await refusal(b.url, { token })).toBe('CONNECTION_LIMIT');
     const gone = waitForDisconnect(extra[0]);
