@@ -32,7 +32,7 @@ export class DemoAssets implements OnModuleInit {
 
   onModuleInit(): void {
     if (!existsSync(CLIENT_BUNDLE)) {
-      this.logger.warn('demo page: the client bundle is not built; run `npm run build -w @notify-gateway/client`');
+      this.logger.warn('demo page: the client bundle is not built; run `npm run build`');
     }
   }
 
