@@ -1,3 +1,4 @@
+import { parseBody } from '../support/http';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { ALLOWED_ORIGIN } from '../support/test-app';
 
@@ -42,12 +43,7 @@ export function call(base: string, path: string, options: RequestOptions = {}): 
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('end', () => {
         const text = Buffer.concat(chunks).toString('utf8');
-        let body: unknown = text;
-        try {
-          body = JSON.parse(text);
-        } catch {
-          // not JSON
-        }
+        const body = parseBody(text);
         resolve({ status: res.statusCode ?? 0, headers: res.headers, text, body });
       });
       res.on('error', reject);
@@ -148,12 +144,7 @@ export function openSse(base: string, options: SseOptions = {}): Promise<SseClie
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
         res.on('end', () => {
           const text = Buffer.concat(chunks).toString('utf8');
-          let body: unknown = text;
-          try {
-            body = JSON.parse(text);
-          } catch {
-            // not JSON
-          }
+          const body = parseBody(text);
           markEnded();
           resolve(client(body, text));
         });

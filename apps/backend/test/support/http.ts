@@ -22,13 +22,16 @@ export async function http<T = Record<string, unknown>>(
   }
   const response = await fetch(url, { method: init.method ?? (body ? 'POST' : 'GET'), headers, body });
   const text = await response.text();
-  let parsed: unknown = text;
+  return { status: response.status, body: parseBody(text) as T, headers: response.headers, text };
+}
+
+/** A response body: its JSON when it is JSON, else the text itself. */
+export function parseBody(text: string): unknown {
   try {
-    parsed = JSON.parse(text);
+    return JSON.parse(text);
   } catch {
-    // not JSON
+    return text;
   }
-  return { status: response.status, body: parsed as T, headers: response.headers, text };
 }
 
 /** POSTs a notification as the given token's user; returns status and body. */

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { sign, type SignOptions } from 'jsonwebtoken';
 import type { NotificationView, StreamTicketResponse } from '@notify-gateway/contracts';
-import { http } from './http';
+import { http, parseBody } from './http';
 import { ALLOWED_ORIGIN, TEST_JWT_SECRET } from './test-app';
 import { demoUser, sql, type DemoEmail } from './users';
 
@@ -75,12 +75,7 @@ export async function openStream(base: string, options: StreamOptions = {}): Pro
   };
 
   if (response.status !== 200 || !response.body) {
-    const text = await response.text();
-    try {
-      body = JSON.parse(text);
-    } catch {
-      body = text;
-    }
+    body = parseBody(await response.text());
     markEnded();
   } else {
     const reader = response.body.getReader();

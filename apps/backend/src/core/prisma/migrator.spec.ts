@@ -8,9 +8,9 @@ import { Client } from 'pg';
 import { PrismaClient } from '../../generated/prisma/client.js';
 import { applyMigrations, redactSecrets, repoRoot } from './migrator.js';
 import { seedDemoData } from './seed.js';
+import { databaseUrl, withAdminClient } from '../../../test/support/test-database';
 
 // Real PostgreSQL (see docs/TOOLCHAIN): each run works in its own throwaway databases.
-const ADMIN_URL = process.env.TEST_PG_ADMIN_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 const MIGRATIONS_DIR = join(repoRoot(), 'prisma', 'migrations');
 const SCHEMA_FILE = join(repoRoot(), 'prisma', 'schema.prisma');
 
@@ -18,21 +18,8 @@ const scratchDbs: string[] = [];
 
 jest.setTimeout(60_000);
 
-function urlFor(db: string): string {
-  const url = new URL(ADMIN_URL);
-  url.pathname = `/${db}`;
-  return url.toString();
-}
-
-async function withAdmin<T>(fn: (client: Client) => Promise<T>): Promise<T> {
-  const client = new Client({ connectionString: ADMIN_URL });
-  await client.connect();
-  try {
-    return await fn(client);
-  } finally {
-    await client.end();
-  }
-}
+const urlFor = databaseUrl;
+const withAdmin = withAdminClient;
 
 async function createScratchDb(): Promise<string> {
   const name = `ngw_scratch_${randomBytes(6).toString('hex')}`;

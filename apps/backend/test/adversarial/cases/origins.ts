@@ -1,3 +1,4 @@
+import { parseBody } from '../../support/http';
 import { ALLOWED_ORIGIN } from '../../support/test-app';
 import { hostile, type AttackContext, type HostileCase } from '../harness';
 import { rawRequest, rawUpgrade } from '../raw';
@@ -21,13 +22,7 @@ interface OriginAnswers {
   logged: string[];
 }
 
-const parse = (text: string): unknown => {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
-};
+const parse = parseBody;
 
 async function onEveryDoor(ctx: AttackContext, originLines: string[]): Promise<OriginAnswers> {
   const user = await ctx.account('USER');
