@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import type { NotificationPriority, NotificationScope } from '@notify-gateway/contracts';
+import type { NotificationPriority } from '@notify-gateway/contracts';
 import type { AuthenticatedUser } from '../auth/authenticated-user.js';
 import { PrismaService } from '../core/prisma/prisma.service.js';
 import { isTenantAdmin, visibleTo } from './notification-audience.js';
@@ -12,16 +12,19 @@ const MAX_BIGINT = 9223372036854775807n;
 
 export type Viewer = Pick<AuthenticatedUser, 'userId' | 'tenantId' | 'role'>;
 
-export interface NewNotification {
-  scope: NotificationScope;
-  userId: string | null;
-  tenantId: string | null;
+export interface NotificationContent {
   createdById: string | null;
   title: string;
   content: string;
   priority: NotificationPriority;
   data: Record<string, unknown> | null;
 }
+
+/** Who a new notification is for. USER names its recipient; the row takes the recipient's tenant. */
+export type NewAudience =
+  | { scope: 'USER'; userId: string; withinTenant: string | null }
+  | { scope: 'TENANT'; tenantId: string }
+  | { scope: 'GLOBAL' };
 
 export interface StoredNotification extends NotificationRow {
   userId: string | null;
@@ -44,18 +47,27 @@ export class NotificationRepository {
    * loop was doing in between, which serialised publishing at ~200/s under load
    * (docs/BENCHMARKS.md).
    */
-  async create(input: NewNotification): Promise<StoredNotification> {
-    const data = input.data === null ? null : JSON.stringify(input.data);
+  async create(audience: NewAudience, content: NotificationContent): Promise<StoredNotification | null> {
+    const recipient = audience.scope === 'USER' ? audience.userId : null;
+    const withinTenant = audience.scope === 'USER' ? audience.withinTenant : null;
+    const tenant = audience.scope === 'TENANT' ? audience.tenantId : null;
+    const data = content.data === null ? null : JSON.stringify(content.data);
+    // For USER the recipient's tenant comes from the same statement (no extra round trip); no
+    // row when the recipient does not exist or lies outside `withinTenant`, and then no insert.
     const rows = await this.prisma.$queryRaw<StoredNotification[]>`
-      WITH sequence_lock AS MATERIALIZED (SELECT pg_advisory_xact_lock(${SEQUENCE_LOCK}))
+      WITH sequence_lock AS MATERIALIZED (SELECT pg_advisory_xact_lock(${SEQUENCE_LOCK})),
+      audience AS (
+        SELECT ${tenant}::uuid AS tenant_id WHERE ${recipient}::uuid IS NULL
+        UNION ALL
+        SELECT u.tenant_id FROM users u
+        WHERE u.id = ${recipient}::uuid AND (${withinTenant}::uuid IS NULL OR u.tenant_id = ${withinTenant}::uuid)
+      )
       INSERT INTO notifications (id, scope, tenant_id, user_id, created_by_id, title, content, priority, data)
-      SELECT ${randomUUID()}::uuid, ${input.scope}::"NotificationScope", ${input.tenantId}::uuid, ${input.userId}::uuid,
-             ${input.createdById}::uuid, ${input.title}, ${input.content}, ${input.priority}::"NotificationPriority", ${data}::jsonb
-      FROM sequence_lock
+      SELECT ${randomUUID()}::uuid, ${audience.scope}::"NotificationScope", audience.tenant_id, ${recipient}::uuid,
+             ${content.createdById}::uuid, ${content.title}, ${content.content}, ${content.priority}::"NotificationPriority", ${data}::jsonb
+      FROM audience, sequence_lock
       RETURNING id, seq, scope, title, content, priority, data, created_at AS "createdAt", user_id AS "userId", tenant_id AS "tenantId"`;
-    const row = rows[0];
-    if (!row) throw new Error('notification insert returned no row');
-    return row;
+    return rows[0] ?? null;
   }
 
   /** Oldest first after `after`: catch-up. One extra row tells whether more wait. */

@@ -11,7 +11,7 @@ import { NotificationContentDto } from './dto/notification-content.dto.js';
 import type { NotificationCreateDto } from './dto/notification-create.dto.js';
 import { isTenantAdmin, roomOf, userRoom } from './notification-audience.js';
 import { NotificationFanout } from './notification-fanout.js';
-import { NotificationRepository, type NewNotification, type Viewer } from './notification.repository.js';
+import { NotificationRepository, type NewAudience, type Viewer } from './notification.repository.js';
 import { toView } from './notification.view.js';
 
 export type NotificationInput = Pick<NotificationContentDto, 'title' | 'content' | 'priority' | 'data'> & {
@@ -34,20 +34,20 @@ export class NotificationService {
 
   /** Persists a notification for one user and delivers it; resolves once committed. */
   async sendToUser(userId: string, input: NotificationInput): Promise<NotificationView> {
-    const tenantId = await this.repository.tenantOfUser(userId);
-    if (!tenantId) throw new ApiError(404, 'NOT_FOUND');
-    return this.publish({ scope: 'USER', userId, tenantId }, await validContent(input), input.createdById);
+    const sent = await this.publish({ scope: 'USER', userId, withinTenant: null }, await validContent(input), input.createdById);
+    if (!sent) throw new ApiError(404, 'NOT_FOUND');
+    return sent;
   }
 
   /** For the ADMIN and SUPER_ADMIN users of a tenant. */
   async sendToTenant(tenantId: string, input: NotificationInput): Promise<NotificationView> {
     if (!(await this.repository.tenantExists(tenantId))) throw new ApiError(404, 'NOT_FOUND');
-    return this.publish({ scope: 'TENANT', userId: null, tenantId }, await validContent(input), input.createdById);
+    return this.published(await this.publish({ scope: 'TENANT', tenantId }, await validContent(input), input.createdById));
   }
 
   /** For every SUPER_ADMIN. */
   async sendGlobal(input: NotificationInput): Promise<NotificationView> {
-    return this.publish({ scope: 'GLOBAL', userId: null, tenantId: null }, await validContent(input), input.createdById);
+    return this.published(await this.publish({ scope: 'GLOBAL' }, await validContent(input), input.createdById));
   }
 
   /**
@@ -60,23 +60,24 @@ export class NotificationService {
     switch (scope) {
       case 'USER': {
         if (!dto.userId) throw new ApiError(400, 'VALIDATION_FAILED', undefined, [{ field: 'userId', messages: ['userId is required for scope USER'] }]);
-        const tenantId = await this.repository.tenantOfUser(dto.userId);
-        // Another tenant's user looks exactly like a user that does not exist.
-        if (!tenantId || (actor.role !== 'SUPER_ADMIN' && tenantId !== actor.tenantId)) {
-          if (tenantId) this.security.log('UNAUTHORIZED_ACCESS_ATTEMPT', { userId: actor.userId, tenantId: actor.tenantId, reason: 'cross-tenant user target' });
-          throw new ApiError(404, 'NOT_FOUND');
+        const withinTenant = actor.role === 'SUPER_ADMIN' ? null : actor.tenantId;
+        const sent = await this.publish({ scope, userId: dto.userId, withinTenant }, dto, actor.userId);
+        if (sent) return sent;
+        // Another tenant's user looks exactly like a user that does not exist; only the log tells.
+        if (await this.repository.tenantOfUser(dto.userId)) {
+          this.security.log('UNAUTHORIZED_ACCESS_ATTEMPT', { userId: actor.userId, tenantId: actor.tenantId, reason: 'cross-tenant user target' });
         }
-        return this.publish({ scope, userId: dto.userId, tenantId }, dto, actor.userId);
+        throw new ApiError(404, 'NOT_FOUND');
       }
       case 'TENANT': {
         const tenantId = dto.tenantId ?? actor.tenantId;
         if (tenantId !== actor.tenantId && actor.role !== 'SUPER_ADMIN') return this.refuse(actor, 'cross-tenant broadcast');
         if (!(await this.repository.tenantExists(tenantId))) throw new ApiError(404, 'NOT_FOUND');
-        return this.publish({ scope, userId: null, tenantId }, dto, actor.userId);
+        return this.published(await this.publish({ scope, tenantId }, dto, actor.userId));
       }
       case 'GLOBAL':
         if (actor.role !== 'SUPER_ADMIN') return this.refuse(actor, 'global broadcast');
-        return this.publish({ scope, userId: null, tenantId: null }, dto, actor.userId);
+        return this.published(await this.publish({ scope }, dto, actor.userId));
     }
   }
 
@@ -110,24 +111,27 @@ export class NotificationService {
     return count;
   }
 
-  private async publish(
-    audience: Pick<NewNotification, 'scope' | 'userId' | 'tenantId'>,
-    content: NotificationContentDto,
-    createdById: string | undefined,
-  ): Promise<NotificationView> {
+  /** Stores, then delivers; null when a USER recipient does not exist (or lies outside the tenant). */
+  private async publish(audience: NewAudience, content: NotificationContentDto, createdById: string | undefined): Promise<NotificationView | null> {
     const started = process.hrtime.bigint();
-    const stored = await this.repository.create({
-      ...audience,
+    const stored = await this.repository.create(audience, {
       createdById: createdById ?? null,
       title: content.title,
       content: content.content,
       priority: content.priority ?? 'medium',
       data: content.data ?? null,
     });
+    if (!stored) return null;
     const view = toView(stored);
     this.fanout.publish(roomOf(stored), 'notification:new', view);
     this.metrics.notificationsPublished.inc({ scope: stored.scope });
     this.metrics.publishLatency.observe(Number(process.hrtime.bigint() - started) / 1e9);
+    return view;
+  }
+
+  /** TENANT and GLOBAL audiences always take the row. */
+  private published(view: NotificationView | null): NotificationView {
+    if (!view) throw new Error('broadcast insert returned no row');
     return view;
   }
 
