@@ -66,16 +66,15 @@ export function guardUnjoinedConnections(server: Server, namespace: string, opti
       connection.close(true);
     }, options.authTimeoutMs);
     deadline.unref();
-    const stopCounting = (): void => {
+    // Joined or gone: the deadline and the pending count no longer apply.
+    const settled = (): void => {
+      clearTimeout(deadline);
       if (!pending) return;
       pending = false;
       settle(ip);
     };
-    onJoin.set(connection, stopCounting);
-    connection.once('close', () => {
-      clearTimeout(deadline);
-      stopCounting();
-    });
+    onJoin.set(connection, settled);
+    connection.once('close', settled);
   });
 
   return (request) => (pendingPerIp.get(peerAddress(request, options.trustedHops)) ?? 0) < options.maxPendingPerIp;
