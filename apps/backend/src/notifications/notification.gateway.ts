@@ -67,9 +67,9 @@ export class NotificationGateway implements OnGatewayInit, OnGatewayConnection, 
     namespace.use((socket, next) => void this.handshake.authenticate(socket, next));
     this.fanout.attach(namespace, this.config.get('redis', { infer: true }).mode !== 'none');
     this.unregister = this.fanout.register({
-      deliver: <E extends DeliverableEvent>(_room: string, event: E, _payload: EventPayload<E>) => {
+      deliver: <E extends DeliverableEvent>(room: string, event: E, _payload: EventPayload<E>) => {
         // Sockets already got it through the adapter; count what this instance wrote.
-        if (event === 'notification:new') this.metrics.notificationsDelivered.inc({ transport: 'websocket' }, this.localRoomSize(_room));
+        if (event === 'notification:new') this.metrics.notificationsDelivered.inc({ transport: 'websocket' }, this.localRoomSize(room));
       },
       endUserSessions: (userId, code) => this.endLocalSessions(userId, code),
     });
