@@ -7,7 +7,7 @@ import { ApiError } from '../common/errors/api-error.js';
 import { SecurityEventLogger } from '../security/security-event.logger.js';
 import { LoginThrottle } from './login-throttle.js';
 import { PasswordHasher } from './password-hasher.js';
-import { UserDirectory } from './user-directory.js';
+import { UserDirectory, type LoginCandidate } from './user-directory.js';
 
 /** Login: one generic 401 for every failure, failed attempts limited (LoginThrottle). */
 @Injectable()
@@ -29,15 +29,15 @@ export class AuthService {
     if (this.jwtConfig.signKey === null) throw new ApiError(404, 'NOT_FOUND');
     const normalizedEmail = email.trim().toLowerCase();
     const attempt = await this.throttle.attempt(ip, normalizedEmail);
-
-    const user = await this.users.findByEmail(normalizedEmail);
-    const passwordOk = await this.hasher.verify(user?.passwordHash ?? null, password);
-    if (!user || !passwordOk || !user.isActive) {
-      const reason = !user ? 'UNKNOWN_USER' : !passwordOk ? 'INVALID_CREDENTIALS' : 'INACTIVE_USER';
-      this.security.log('AUTHENTICATION_FAILED', { ip, userId: user?.id, reason, transport: 'login' });
-      throw new ApiError(401, 'UNAUTHORIZED', 'Invalid credentials');
+    let user: LoginCandidate;
+    try {
+      user = await this.checkCredentials(normalizedEmail, password, ip);
+    } catch (error) {
+      // Only a wrong guess counts; a database outage is not the caller's failed attempt.
+      if (!(error instanceof ApiError && error.code === 'UNAUTHORIZED')) await attempt.notCounted();
+      throw error;
     }
-    await attempt.succeeded();
+    await attempt.notCounted();
 
     const accessToken = await this.jwt.signAsync(
       { sub: user.id, tid: user.tenantId, role: user.role },
@@ -51,5 +51,16 @@ export class AuthService {
     );
     this.security.log('AUTHENTICATION_SUCCESS', { ip, userId: user.id, tenantId: user.tenantId, transport: 'login' });
     return { accessToken, tokenType: 'Bearer', expiresIn: this.jwtConfig.expiresInSec };
+  }
+
+  private async checkCredentials(email: string, password: string, ip: string): Promise<LoginCandidate> {
+    const user = await this.users.findByEmail(email);
+    const passwordOk = await this.hasher.verify(user?.passwordHash ?? null, password);
+    if (!user || !passwordOk || !user.isActive) {
+      const reason = !user ? 'UNKNOWN_USER' : !passwordOk ? 'INVALID_CREDENTIALS' : 'INACTIVE_USER';
+      this.security.log('AUTHENTICATION_FAILED', { ip, userId: user?.id, reason, transport: 'login' });
+      throw new ApiError(401, 'UNAUTHORIZED', 'Invalid credentials');
+    }
+    return user;
   }
 }

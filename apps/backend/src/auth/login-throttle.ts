@@ -7,9 +7,10 @@ import { RequestBudgets } from '../security/request-budgets.js';
 const LOCK_WINDOW_SEC = 15 * 60;
 const GLOBAL_WINDOW_SEC = 60 * 60;
 
-/** A login attempt's hold on the limits: kept when the password was wrong, given back when it was right. */
+/** A login attempt's hold on the limits: kept when the password was wrong, given back otherwise. */
 export interface LoginAttempt {
-  succeeded(): Promise<void>;
+  /** The attempt was not a failed guess (it succeeded, or the server could not check it). */
+  notCounted(): Promise<void>;
 }
 
 /**
@@ -55,6 +56,6 @@ export class LoginThrottle implements OnModuleInit {
       }
       taken.push([limit, key]);
     }
-    return { succeeded: giveBack };
+    return { notCounted: giveBack };
   }
 }

@@ -53,7 +53,11 @@ export class StreamTicketStore {
     }
     this.prune();
     const held = this.localByUser.get(grant.userId) ?? 0;
-    if (held >= this.maxPerUser) throw new ApiError(429, 'RATE_LIMITED', undefined, undefined, this.ttlSec);
+    if (held >= this.maxPerUser) {
+      // Counted, not logged per request: the issuance budget (HTTP_RATE_LIMIT_STREAM_TICKET) logs the flood.
+      this.metrics.rateLimitHits.inc({ limit: 'sse-ticket-cap' });
+      throw new ApiError(429, 'RATE_LIMITED', undefined, undefined, this.ttlSec);
+    }
     if (this.local.size >= MAX_LOCAL_TICKETS) throw new ApiError(503, 'SERVICE_UNAVAILABLE', undefined, undefined, this.ttlSec);
     this.local.set(key, { ...grant, expiresAt: Date.now() + this.ttlSec * 1000 });
     this.localByUser.set(grant.userId, held + 1);
