@@ -114,12 +114,22 @@ const PROTOTYPE_NAMED: Record<string, unknown> = {
   nested: { toString: 'n', valueOf: { hasOwnProperty: 2 } },
 };
 
+/** Keys in sorted order at every level: PostgreSQL's jsonb reorders them, and pass 2 compares JSON text. */
+function sortedKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortedKeys);
+  if (value === null || typeof value !== 'object') return value;
+  const sorted: Record<string, unknown> = {};
+  for (const key of Object.keys(value).sort()) sorted[key] = sortedKeys((value as Record<string, unknown>)[key]);
+  return sorted;
+}
+const PROTOTYPE_NAMED_SORTED = sortedKeys(PROTOTYPE_NAMED);
+
 export const abuseHttpCases: HostileCase[] = [
   hostile({
     name: 'data keys named like Object.prototype methods (toString, valueOf, …) on REST and socket',
     category: 'http',
     response: 'kept verbatim: 201 / ack ok with exactly the data sent, read back the same (only __proto__, constructor, prototype are dropped)',
-    expected: { rest: [201, PROTOTYPE_NAMED], listed: PROTOTYPE_NAMED, socket: PROTOTYPE_NAMED },
+    expected: { rest: [201, PROTOTYPE_NAMED_SORTED], listed: PROTOTYPE_NAMED_SORTED, socket: PROTOTYPE_NAMED_SORTED },
     attack: async (ctx) => {
       watchControl(ctx, 'data keys (idle baseline)');
       const admin = await ctx.account('ADMIN');
@@ -131,7 +141,7 @@ export const abuseHttpCases: HostileCase[] = [
       const ack = (await ackOf(socket, 'notification:create', { title, content: 'c', userId: admin.id, data: PROTOTYPE_NAMED })) as { notification?: NotificationView };
       // A quiet stretch: the control's idle delivery figures, against which the floods are read.
       await new Promise((resolve) => setTimeout(resolve, 2500));
-      return { rest: [created.status, (created.body as NotificationView).data], listed, socket: ack.notification?.data ?? ack };
+      return { rest: [created.status, sortedKeys((created.body as NotificationView).data)], listed: sortedKeys(listed), socket: sortedKeys(ack.notification?.data ?? ack) };
     },
   }),
   hostile({
