@@ -12,7 +12,12 @@ export function JsonData(): PropertyDecorator {
   return Transform(({ obj, key }) => copyJson((obj as Record<string, unknown>)[key]));
 }
 
-function copyJson(value: unknown): unknown {
+/**
+ * The same copy, for input that does not come through the validation pipe (host code): the pipe
+ * strips prototype keys before class-transformer runs, which otherwise fails on an own
+ * `constructor` key ("is not a constructor") before JsonData is applied.
+ */
+export function copyJson(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(copyJson);
   if (value === null || typeof value !== 'object') return value;
   const prototype = Object.getPrototypeOf(value) as unknown;
