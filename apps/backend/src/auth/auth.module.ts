@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { JwtModule } from '@nestjs/jwt';
 import { AuthController } from './auth.controller.js';
 import { AuthService } from './auth.service.js';
+import { LoginThrottle } from './login-throttle.js';
 import { PasswordHasher } from './password-hasher.js';
 import { TokenVerifier } from './token-verifier.js';
 import { UserDirectory } from './user-directory.js';
@@ -10,7 +11,7 @@ import { UserDirectory } from './user-directory.js';
   // Keys and algorithms are passed per call from the validated config; no defaults here.
   imports: [JwtModule.register({})],
   controllers: [AuthController],
-  providers: [AuthService, PasswordHasher, TokenVerifier, UserDirectory],
+  providers: [AuthService, LoginThrottle, PasswordHasher, TokenVerifier, UserDirectory],
   exports: [TokenVerifier, PasswordHasher, UserDirectory],
 })
 export class AuthModule {}

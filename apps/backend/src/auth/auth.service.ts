@@ -1,59 +1,43 @@
-import { Injectable, OnModuleInit } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { JwtService } from '@nestjs/jwt';
 import type { LoginResponse } from '@notify-gateway/contracts';
 import type { AppConfig, JwtConfig } from '../config/app-config.js';
 import { ApiError } from '../common/errors/api-error.js';
-import { RateLimiterFactory, type RateLimit } from '../security/rate-limiter.factory.js';
 import { SecurityEventLogger } from '../security/security-event.logger.js';
+import { LoginThrottle } from './login-throttle.js';
 import { PasswordHasher } from './password-hasher.js';
-import { UserDirectory } from './user-directory.js';
+import { UserDirectory, type LoginCandidate } from './user-directory.js';
 
-/** Login: one generic 401 for every failure, attempts limited per IP and per email. */
+/** Login: one generic 401 for every failure, failed attempts limited (LoginThrottle). */
 @Injectable()
-export class AuthService implements OnModuleInit {
+export class AuthService {
   private readonly jwtConfig: JwtConfig;
-  private perIp!: RateLimit;
-  private perEmail!: RateLimit;
 
   constructor(
     private readonly users: UserDirectory,
     private readonly hasher: PasswordHasher,
     private readonly jwt: JwtService,
-    private readonly limiters: RateLimiterFactory,
+    private readonly throttle: LoginThrottle,
     private readonly security: SecurityEventLogger,
-    private readonly config: ConfigService<AppConfig, true>,
+    config: ConfigService<AppConfig, true>,
   ) {
     this.jwtConfig = config.get('jwt', { infer: true });
-  }
-
-  onModuleInit(): void {
-    const limits = this.config.get('limits', { infer: true });
-    this.perIp = this.limiters.create('login-ip', limits.loginAttemptsPerIp, 15 * 60);
-    this.perEmail = this.limiters.create('login-email', limits.loginAttemptsPerEmail, 15 * 60);
   }
 
   async login(email: string, password: string, ip: string): Promise<LoginResponse> {
     if (this.jwtConfig.signKey === null) throw new ApiError(404, 'NOT_FOUND');
     const normalizedEmail = email.trim().toLowerCase();
-    for (const [limit, key] of [
-      [this.perIp, ip],
-      [this.perEmail, normalizedEmail],
-    ] as const) {
-      const decision = await limit.consume(key);
-      if (!decision.allowed) {
-        this.security.log('RATE_LIMIT_EXCEEDED', { ip, reason: `login:${limit.name}` });
-        throw new ApiError(429, 'RATE_LIMITED', undefined, undefined, decision.retryAfterSec);
-      }
+    const attempt = await this.throttle.attempt(ip, normalizedEmail);
+    let user: LoginCandidate;
+    try {
+      user = await this.checkCredentials(normalizedEmail, password, ip);
+    } catch (error) {
+      // Only a wrong guess counts; a database outage is not the caller's failed attempt.
+      if (!(error instanceof ApiError && error.code === 'UNAUTHORIZED')) await attempt.notCounted();
+      throw error;
     }
-
-    const user = await this.users.findByEmail(normalizedEmail);
-    const passwordOk = await this.hasher.verify(user?.passwordHash ?? null, password);
-    if (!user || !passwordOk || !user.isActive) {
-      const reason = !user ? 'UNKNOWN_USER' : !passwordOk ? 'INVALID_CREDENTIALS' : 'INACTIVE_USER';
-      this.security.log('AUTHENTICATION_FAILED', { ip, userId: user?.id, reason, transport: 'login' });
-      throw new ApiError(401, 'UNAUTHORIZED', 'Invalid credentials');
-    }
+    await attempt.notCounted();
 
     const accessToken = await this.jwt.signAsync(
       { sub: user.id, tid: user.tenantId, role: user.role },
@@ -67,5 +51,16 @@ export class AuthService implements OnModuleInit {
     );
     this.security.log('AUTHENTICATION_SUCCESS', { ip, userId: user.id, tenantId: user.tenantId, transport: 'login' });
     return { accessToken, tokenType: 'Bearer', expiresIn: this.jwtConfig.expiresInSec };
+  }
+
+  private async checkCredentials(email: string, password: string, ip: string): Promise<LoginCandidate> {
+    const user = await this.users.findByEmail(email);
+    const passwordOk = await this.hasher.verify(user?.passwordHash ?? null, password);
+    if (!user || !passwordOk || !user.isActive) {
+      const reason = !user ? 'UNKNOWN_USER' : !passwordOk ? 'INVALID_CREDENTIALS' : 'INACTIVE_USER';
+      this.security.log('AUTHENTICATION_FAILED', { ip, userId: user?.id, reason, transport: 'login' });
+      throw new ApiError(401, 'UNAUTHORIZED', 'Invalid credentials');
+    }
+    return user;
   }
 }

@@ -26,6 +26,24 @@ export interface JwtConfig {
   maxTokenLength: number;
 }
 
+export interface HttpBudgetsConfig {
+  windowSec: number;
+  /** POST /notifications. */
+  create: number;
+  /** GET /notifications (list and sync by cursor), GET /notifications/unread-count. */
+  read: number;
+  /** PATCH /notifications/:id/read. */
+  mark: number;
+  /** POST /notifications/read-all. */
+  readAll: number;
+  /** POST /notifications/stream-ticket. */
+  streamTicket: number;
+  /** GET /notifications/stream. */
+  streamConnect: number;
+  /** GET /notifications/stream with a Last-Event-ID (a replay from the database). */
+  streamReplay: number;
+}
+
 export interface AppConfig {
   nodeEnv: NodeEnv;
   isProduction: boolean;
@@ -57,15 +75,22 @@ export interface AppConfig {
     /** New connections per IP per minute. */
     connectRatePerIp: number;
     loginAttemptsPerIp: number;
+    /** Failed logins per (IP, email): the lock an attacker can only put on its own IP. */
     loginAttemptsPerEmail: number;
     httpBodyBytes: number;
+    /** Failed logins per email from every IP, per hour: the slower global back-off. */
+    loginFailuresPerEmailGlobal: number;
   };
   sse: {
     heartbeatMs: number;
     ticketTtlSec: number;
     /** Bytes a stream may have queued before it is cut off. */
     maxBufferedBytes: number;
+    /** Unused tickets one user may hold in the in-memory store (no Redis). */
+    maxTicketsPerUser: number;
   };
+  /** Per-user request budgets of the REST and SSE routes, each per `windowSec`, cluster-wide with Redis. */
+  httpBudgets: HttpBudgetsConfig;
   metrics: {
     token?: string;
     intervalMs: number;

@@ -57,8 +57,10 @@ describe('loadConfig', () => {
         loginAttemptsPerIp: 30,
         loginAttemptsPerEmail: 10,
         httpBodyBytes: 65536,
+        loginFailuresPerEmailGlobal: 100,
       });
-      expect(config.sse).toEqual({ heartbeatMs: 25000, ticketTtlSec: 30, maxBufferedBytes: 1048576 });
+      expect(config.sse).toEqual({ heartbeatMs: 25000, ticketTtlSec: 30, maxBufferedBytes: 1048576, maxTicketsPerUser: 10 });
+      expect(config.httpBudgets).toEqual({ windowSec: 60, create: 60, read: 600, mark: 300, readAll: 30, streamTicket: 60, streamConnect: 60, streamReplay: 20 });
       expect(config.metrics).toEqual({ token: undefined, intervalMs: 60000 });
       expect(config.shutdownTimeoutMs).toBe(10000);
       expect(config.logLevel).toBe('info');
@@ -157,6 +159,9 @@ describe('loadConfig', () => {
       ['PORT=70000', { PORT: '70000' }, 'PORT', /whole number from 0 to 65535/],
       ['WS_AUTH_TIMEOUT_MS=0', { WS_AUTH_TIMEOUT_MS: '0' }, 'WS_AUTH_TIMEOUT_MS', /whole number from 100 to 60000/],
       ['WS_MAX_PAYLOAD_BYTES=1.5', { WS_MAX_PAYLOAD_BYTES: '1.5' }, 'WS_MAX_PAYLOAD_BYTES', /whole number/],
+      ['HTTP_RATE_LIMIT_CREATE=0', { HTTP_RATE_LIMIT_CREATE: '0' }, 'HTTP_RATE_LIMIT_CREATE', /whole number from 1 to 1000000/],
+      ['HTTP_RATE_LIMIT_WINDOW=3601', { HTTP_RATE_LIMIT_WINDOW: '3601' }, 'HTTP_RATE_LIMIT_WINDOW', /whole number from 1 to 3600/],
+      ['SSE_MAX_TICKETS_PER_USER=0', { SSE_MAX_TICKETS_PER_USER: '0' }, 'SSE_MAX_TICKETS_PER_USER', /whole number from 1 to 10000/],
       ['REDIS_URL=http://x', { REDIS_URL: 'http://x' }, 'REDIS_URL', /redis:\/\/ or rediss:\/\//],
       ['REDIS_CLUSTER_NODES=bad', { REDIS_CLUSTER_NODES: 'bad' }, 'REDIS_CLUSTER_NODES', /host:port/],
       [

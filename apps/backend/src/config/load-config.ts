@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
-import type { AppConfig, JwtAlgorithm, JwtConfig, LogLevel, NodeEnv, RedisConfig } from './app-config.js';
+import type { AppConfig, HttpBudgetsConfig, JwtAlgorithm, JwtConfig, LogLevel, NodeEnv, RedisConfig } from './app-config.js';
 import { ConfigError } from './config-error.js';
 
 type Env = Record<string, string | undefined>;
@@ -64,12 +64,15 @@ export function loadConfig(env: Env): LoadedConfig {
       loginAttemptsPerIp: integer(env, 'LOGIN_RATE_LIMIT_PER_IP', 30, 1, 100000),
       loginAttemptsPerEmail: integer(env, 'LOGIN_RATE_LIMIT_PER_EMAIL', 10, 1, 100000),
       httpBodyBytes: integer(env, 'HTTP_MAX_BODY_BYTES', 65536, 1024, 10485760),
+      loginFailuresPerEmailGlobal: integer(env, 'LOGIN_RATE_LIMIT_PER_EMAIL_GLOBAL', 100, 1, 1000000),
     },
     sse: {
       heartbeatMs: integer(env, 'SSE_HEARTBEAT_MS', 25000, 100, 30000),
       ticketTtlSec: integer(env, 'SSE_TICKET_TTL_SEC', 30, 1, 60),
       maxBufferedBytes: integer(env, 'SSE_MAX_BUFFERED_BYTES', 1048576, 1024, 67108864),
+      maxTicketsPerUser: integer(env, 'SSE_MAX_TICKETS_PER_USER', 10, 1, 10000),
     },
+    httpBudgets: loadHttpBudgets(env),
     metrics: {
       token: optional(env, 'METRICS_TOKEN'),
       intervalMs: integer(env, 'METRICS_INTERVAL_MS', 60000, 100, 3600000),
@@ -80,6 +83,21 @@ export function loadConfig(env: Env): LoadedConfig {
     swaggerEnabled: boolean(env, 'SWAGGER_ENABLED', !isProduction),
   };
   return { config, warnings };
+}
+
+/** REST and SSE request budgets (issue 14, finding 5), per user per window. */
+function loadHttpBudgets(env: Env): HttpBudgetsConfig {
+  const budget = (name: string, fallback: number): number => integer(env, name, fallback, 1, 1000000);
+  return {
+    windowSec: integer(env, 'HTTP_RATE_LIMIT_WINDOW', 60, 1, 3600),
+    create: budget('HTTP_RATE_LIMIT_CREATE', 60),
+    read: budget('HTTP_RATE_LIMIT_READ', 600),
+    mark: budget('HTTP_RATE_LIMIT_MARK', 300),
+    readAll: budget('HTTP_RATE_LIMIT_READ_ALL', 30),
+    streamTicket: budget('HTTP_RATE_LIMIT_STREAM_TICKET', 60),
+    streamConnect: budget('HTTP_RATE_LIMIT_STREAM_CONNECT', 60),
+    streamReplay: budget('HTTP_RATE_LIMIT_STREAM_REPLAY', 20),
+  };
 }
 
 function loadJwt(env: Env, isProduction: boolean, warnings: string[]): JwtConfig {

@@ -7,6 +7,7 @@ import { ApiError } from '../common/errors/api-error.js';
 import { toFieldErrors } from '../common/errors/validation-errors.js';
 import { MetricsService } from '../observability/metrics.service.js';
 import { SecurityEventLogger } from '../security/security-event.logger.js';
+import { copyJson } from './dto/json-data.transform.js';
 import { NotificationContentDto } from './dto/notification-content.dto.js';
 import type { NotificationCreateDto } from './dto/notification-create.dto.js';
 import { isTenantAdmin, roomOf, userRoom } from './notification-audience.js';
@@ -147,7 +148,7 @@ function pickContent(dto: NotificationContentDto): NotificationInput {
 
 /** Other modules call the service directly: their input gets the same rules as a client's. */
 async function validContent(input: NotificationInput): Promise<NotificationContentDto> {
-  const dto = plainToInstance(NotificationContentDto, pickContent(input));
+  const dto = plainToInstance(NotificationContentDto, { ...pickContent(input), data: copyJson(input.data) });
   const errors = await validate(dto, { whitelist: true, forbidUnknownValues: true });
   if (errors.length > 0) throw new ApiError(400, 'VALIDATION_FAILED', undefined, toFieldErrors(errors));
   return dto;

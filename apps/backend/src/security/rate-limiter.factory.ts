@@ -4,7 +4,10 @@ import { ConfigService } from '@nestjs/config';
 import type { AppConfig } from '../config/app-config.js';
 import { RedisService } from '../core/redis/redis.module.js';
 
-export type RateLimitDecision = { allowed: true } | { allowed: false; retryAfterSec: number };
+export type RateLimitDecision =
+  | { allowed: true }
+  /** `firstInWindow`: this refusal is the one that crossed the limit (log once per window and key). */
+  | { allowed: false; retryAfterSec: number; firstInWindow: boolean };
 
 /** A named limit: `points` per `durationSec` per key. */
 export class RateLimit {
@@ -26,11 +29,13 @@ export class RateLimit {
       return { allowed: true };
     } catch (rejection) {
       if (rejection instanceof RateLimiterRes) {
-        return { allowed: false, retryAfterSec: Math.max(1, Math.ceil(rejection.msBeforeNext / 1000)) };
+        // Refused consumes still count, so exactly one refusal per window saw the count cross the limit.
+        const firstInWindow = rejection.consumedPoints - points <= this.points;
+        return { allowed: false, retryAfterSec: Math.max(1, Math.ceil(rejection.msBeforeNext / 1000)), firstInWindow };
       }
       // Neither Redis nor the insurance limiter answered: refuse rather than fail open, and say so.
       this.logger.error({ limit: this.name, err: rejection }, 'rate limiter failed; refusing');
-      return { allowed: false, retryAfterSec: 1 };
+      return { allowed: false, retryAfterSec: 1, firstInWindow: true };
     }
   }
 

@@ -2,12 +2,13 @@ import { Global, Module } from '@nestjs/common';
 import { ConnectionLimiter } from './connection-limiter.js';
 import { OriginPolicy } from './origin-policy.js';
 import { RateLimiterFactory } from './rate-limiter.factory.js';
+import { RequestBudgets } from './request-budgets.js';
 import { SecurityEventLogger } from './security-event.logger.js';
 import { UserConnectionCounter } from './user-connection-counter.js';
 
 @Global()
 @Module({
-  providers: [OriginPolicy, RateLimiterFactory, SecurityEventLogger, ConnectionLimiter, UserConnectionCounter],
-  exports: [OriginPolicy, RateLimiterFactory, SecurityEventLogger, ConnectionLimiter],
+  providers: [OriginPolicy, RateLimiterFactory, SecurityEventLogger, ConnectionLimiter, UserConnectionCounter, RequestBudgets],
+  exports: [OriginPolicy, RateLimiterFactory, SecurityEventLogger, ConnectionLimiter, RequestBudgets],
 })
 export class SecurityModule {}

@@ -2,6 +2,7 @@ import { uniquePrefix } from '../support/redis-server';
 import { startApp, type RunningApp } from '../support/test-app';
 import { APP_JWT_ENV } from './accounts';
 import { allCases, countByCategory } from './cases';
+import { ABUSE_HTTP_ENV } from './cases/abuse-http';
 import { CATEGORIES, Harness, passed, type CaseReport, type Snapshot } from './harness';
 
 /**
@@ -36,6 +37,7 @@ const APP_ENV: Record<string, string> = {
   WS_MAX_PAYLOAD_BYTES: '16384',
   HTTP_MAX_BODY_BYTES: '65536',
   LOGIN_RATE_LIMIT_PER_EMAIL: '5',
+  ...ABUSE_HTTP_ENV,
 };
 
 const cases = allCases();

@@ -47,7 +47,7 @@ describe('backend guide: a host module injects NotificationService and Connectio
     const user = await demoUser('user@acme.test');
     const socket = await connect(url, { token: await tokenFor('user@acme.test') });
     const gone = waitForDisconnect(socket);
-    app.get(OrderNotifier).signOutEverywhere(user.id);
+    app.get(OrderNotifier).closeLiveSessions(user.id);
     expect(await gone).toBe('io server disconnect');
   });
 });

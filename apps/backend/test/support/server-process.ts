@@ -59,6 +59,11 @@ export class ServerProcess {
       LOG_LEVEL: 'warn',
       MAX_CONNECTIONS_PER_USER: '100',
       WS_RATE_LIMIT_POINTS: '10000',
+      HTTP_RATE_LIMIT_CREATE: '100000',
+      HTTP_RATE_LIMIT_READ: '100000',
+      HTTP_RATE_LIMIT_STREAM_TICKET: '100000',
+      HTTP_RATE_LIMIT_STREAM_CONNECT: '100000',
+      HTTP_RATE_LIMIT_STREAM_REPLAY: '100000',
       ...env,
     });
     await server.waitFor200('/health/ready', 20_000);

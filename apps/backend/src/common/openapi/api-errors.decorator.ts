@@ -12,10 +12,14 @@ const DESCRIPTIONS: Record<number, string> = {
   503: 'SERVICE_UNAVAILABLE: the database is unreachable; nothing was stored',
 };
 
+const RETRY_AFTER = { 'Retry-After': { description: 'Seconds until the budget has room again', schema: { type: 'integer', minimum: 1 } } };
+
 /** The error answers a route can give, all `{statusCode, code, message}`. */
 export function ApiErrors(...statuses: (keyof typeof DESCRIPTIONS)[]): MethodDecorator & ClassDecorator {
   return applyDecorators(
-    ...statuses.map((status) => ApiResponse({ status, description: DESCRIPTIONS[status], type: ErrorBodyDto })),
+    ...statuses.map((status) =>
+      ApiResponse({ status, description: DESCRIPTIONS[status], type: ErrorBodyDto, ...(status === 429 ? { headers: RETRY_AFTER } : {}) }),
+    ),
     ApiResponse({ status: 500, description: 'INTERNAL_ERROR: always "Unable to process request"', type: ErrorBodyDto }),
   );
 }

@@ -1,4 +1,5 @@
 import { registerDecorator, type ValidationOptions } from 'class-validator';
+import { PROTOTYPE_KEYS } from './json-data.transform.js';
 
 const MAX_DEPTH = 8;
 
@@ -25,13 +26,11 @@ export function MaxJsonSize(maxBytes: number, options?: ValidationOptions): Prop
   };
 }
 
-const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
-
 function withinDepth(value: unknown, depth: number): boolean {
   if (value === null || typeof value !== 'object') return true;
   if (depth >= MAX_DEPTH) return false;
   for (const key of Object.keys(value)) {
-    if (FORBIDDEN_KEYS.has(key)) return false;
+    if (PROTOTYPE_KEYS.has(key)) return false;
     if (!withinDepth((value as Record<string, unknown>)[key], depth + 1)) return false;
   }
   return true;

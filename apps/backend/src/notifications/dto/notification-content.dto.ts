@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsObject, IsOptional, IsString, Length, Matches } from 'class-validator';
 import { NOTIFICATION_LIMITS, PRIORITIES, type NotificationPriority } from '@notify-gateway/contracts';
+import { JsonData } from './json-data.transform.js';
 import { MaxJsonSize } from './max-json-size.validator.js';
 
 /** One line of text: no control characters at all (C0 but tab, DEL, C1). */
@@ -28,6 +29,7 @@ export class NotificationContentDto {
   priority?: NotificationPriority;
 
   @ApiPropertyOptional({ type: 'object', additionalProperties: true, description: `JSON object, at most ${NOTIFICATION_LIMITS.dataMaxBytes} bytes serialised` })
+  @JsonData()
   @IsOptional()
   @IsObject()
   @MaxJsonSize(NOTIFICATION_LIMITS.dataMaxBytes)

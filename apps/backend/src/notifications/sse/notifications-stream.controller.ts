@@ -6,10 +6,12 @@ import type { AuthenticatedUser } from '../../auth/authenticated-user.js';
 import { clientIp } from '../../common/client-ip.js';
 import { CurrentUser, Public } from '../../common/decorators/auth.decorators.js';
 import { ApiError } from '../../common/errors/api-error.js';
+import { SpendBudget } from '../../common/guards/request-budget.guard.js';
 import { ApiErrors } from '../../common/openapi/api-errors.decorator.js';
 import { StreamTicketDto } from '../../common/openapi/response.dto.js';
 import { MetricsService } from '../../observability/metrics.service.js';
 import { ConnectionLimiter, isRefusal, type ConnectionRefusal } from '../../security/connection-limiter.js';
+import { RequestBudgets } from '../../security/request-budgets.js';
 import { SecurityEventLogger } from '../../security/security-event.logger.js';
 import { roomsFor } from '../notification-audience.js';
 import { SseHub } from './sse-hub.js';
@@ -31,6 +33,7 @@ export class NotificationsStreamController {
     private readonly replay: StreamReplay,
     private readonly security: SecurityEventLogger,
     private readonly metrics: MetricsService,
+    private readonly budgets: RequestBudgets,
   ) {}
 
   /** EventSource cannot send headers: trade the Bearer token for a single-use URL ticket. */
@@ -39,8 +42,9 @@ export class NotificationsStreamController {
   @ApiOperation({ summary: 'A single-use ticket (≤ 60 s) for EventSource, which cannot send an Authorization header' })
   @ApiBearerAuth()
   @ApiOkResponse({ type: StreamTicketDto })
-  @ApiErrors(401, 403, 503)
+  @ApiErrors(401, 403, 429, 503)
   @Header('Cache-Control', 'no-store')
+  @SpendBudget('streamTicket')
   async ticket(@CurrentUser() user: AuthenticatedUser): Promise<StreamTicketResponse> {
     const ticket = await this.tickets.issue({ userId: user.userId, exp: user.exp });
     return { ticket, expiresIn: this.tickets.ttlSec };
@@ -69,6 +73,10 @@ export class NotificationsStreamController {
     const peerRefusal = await this.limiter.admitPeer(ip);
     if (peerRefusal) throw this.refused(peerRefusal, { ip, origin });
     const user = await this.authenticator.authenticate(request);
+    // Budgets before the lease and the replay: a refused stream costs no database read.
+    const budgetFields = { userId: user.userId, tenantId: user.tenantId, ip, origin, transport: 'sse' as const };
+    await this.budgets.spend('streamConnect', user.userId, budgetFields);
+    if (after !== undefined) await this.budgets.spend('streamReplay', user.userId, budgetFields);
     const lease = await this.limiter.acquire(user.userId, ip, 'sse');
     if (isRefusal(lease)) throw this.refused(lease, { ip, origin, userId: user.userId, tenantId: user.tenantId });
 

@@ -15,7 +15,7 @@ export interface TicketGrant {
 
 /** 32 random bytes, base64url: the only shape a ticket can have. */
 export const TICKET_SHAPE = /^[A-Za-z0-9_-]{43}$/;
-/** Bound of the in-memory store; beyond it the oldest ticket is dropped. */
+/** Bound of the in-memory store; when it is full, new tickets are refused (none is ever evicted). */
 const MAX_LOCAL_TICKETS = 10_000;
 
 /**
@@ -26,6 +26,9 @@ const MAX_LOCAL_TICKETS = 10_000;
 export class StreamTicketStore {
   private readonly logger = new Logger(StreamTicketStore.name);
   private readonly local = new Map<string, TicketGrant & { expiresAt: number }>();
+  /** Unused, unexpired tickets of each user in `local`: one user's tickets never displace another's. */
+  private readonly localByUser = new Map<string, number>();
+  private readonly maxPerUser: number;
   private readonly keyPrefix: string;
   readonly ttlSec: number;
 
@@ -35,6 +38,7 @@ export class StreamTicketStore {
     config: ConfigService<AppConfig, true>,
   ) {
     this.ttlSec = config.get('sse', { infer: true }).ticketTtlSec;
+    this.maxPerUser = config.get('sse', { infer: true }).maxTicketsPerUser;
     this.keyPrefix = `${config.get('redisKeyPrefix', { infer: true })}:sse-ticket:`;
   }
 
@@ -48,8 +52,15 @@ export class StreamTicketStore {
       return ticket;
     }
     this.prune();
-    if (this.local.size >= MAX_LOCAL_TICKETS) this.local.delete(this.local.keys().next().value as string);
+    const held = this.localByUser.get(grant.userId) ?? 0;
+    if (held >= this.maxPerUser) {
+      // Counted, not logged per request: the issuance budget (HTTP_RATE_LIMIT_STREAM_TICKET) logs the flood.
+      this.metrics.rateLimitHits.inc({ limit: 'sse-ticket-cap' });
+      throw new ApiError(429, 'RATE_LIMITED', undefined, undefined, this.ttlSec);
+    }
+    if (this.local.size >= MAX_LOCAL_TICKETS) throw new ApiError(503, 'SERVICE_UNAVAILABLE', undefined, undefined, this.ttlSec);
     this.local.set(key, { ...grant, expiresAt: Date.now() + this.ttlSec * 1000 });
+    this.localByUser.set(grant.userId, held + 1);
     return ticket;
   }
 
@@ -63,8 +74,9 @@ export class StreamTicketStore {
       return raw === null ? null : parseGrant(raw);
     }
     const entry = this.local.get(key);
-    this.local.delete(key);
-    if (!entry || entry.expiresAt <= Date.now()) return null;
+    if (!entry) return null;
+    this.forget(key, entry.userId);
+    if (entry.expiresAt <= Date.now()) return null;
     return { userId: entry.userId, exp: entry.exp };
   }
 
@@ -73,8 +85,15 @@ export class StreamTicketStore {
     const now = Date.now();
     for (const [key, entry] of this.local) {
       if (entry.expiresAt > now) break;
-      this.local.delete(key);
+      this.forget(key, entry.userId);
     }
+  }
+
+  private forget(key: string, userId: string): void {
+    this.local.delete(key);
+    const left = (this.localByUser.get(userId) ?? 1) - 1;
+    if (left <= 0) this.localByUser.delete(userId);
+    else this.localByUser.set(userId, left);
   }
 
   private async redisCall<T>(call: () => Promise<T>): Promise<T> {

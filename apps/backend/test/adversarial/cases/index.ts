@@ -1,4 +1,5 @@
 import type { Category, HostileCase } from '../harness';
+import { abuseHttpCases } from './abuse-http';
 import { httpCases } from './http';
 import { originCases } from './origins';
 import { payloadCases } from './payloads';
@@ -7,7 +8,7 @@ import { tokenCases } from './tokens';
 
 /** Every hostile case, in the order a pass runs them. */
 export function allCases(): HostileCase[] {
-  return [...tokenCases, ...originCases, ...protocolCases, ...payloadCases, ...httpCases];
+  return [...tokenCases, ...originCases, ...protocolCases, ...payloadCases, ...httpCases, ...abuseHttpCases];
 }
 
 export function countByCategory(cases: HostileCase[]): Record<Category, number> {

@@ -26,8 +26,11 @@ export class OrderNotifier {
     return this.notifications.sendToTenant(tenantId, { title: 'Stock low', content: `SKU ${sku} is below its threshold.` });
   }
 
-  /** E.g. after a password change: every socket and stream of the user, on every instance. */
-  signOutEverywhere(userId: string): void {
+  /**
+   * Closes every socket and stream of the user, on every instance. It does not revoke tokens:
+   * a client that still holds a valid one can reconnect.
+   */
+  closeLiveSessions(userId: string): void {
     this.connections.disconnectUser(userId, 'USER_DISCONNECTED');
   }
 }
