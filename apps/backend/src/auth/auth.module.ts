@@ -5,12 +5,13 @@ import { AuthService } from './auth.service.js';
 import { PasswordHasher } from './password-hasher.js';
 import { TokenVerifier } from './token-verifier.js';
 import { UserDirectory } from './user-directory.js';
+import { UserStateChannel } from './user-state-channel.js';
 
 @Module({
   // Keys and algorithms are passed per call from the validated config; no defaults here.
   imports: [JwtModule.register({})],
   controllers: [AuthController],
-  providers: [AuthService, PasswordHasher, TokenVerifier, UserDirectory],
-  exports: [TokenVerifier, PasswordHasher, UserDirectory],
+  providers: [AuthService, PasswordHasher, TokenVerifier, UserDirectory, UserStateChannel],
+  exports: [TokenVerifier, PasswordHasher, UserDirectory, UserStateChannel],
 })
 export class AuthModule {}
