@@ -4,10 +4,11 @@ import { originCases } from './origins';
 import { payloadCases } from './payloads';
 import { protocolCases } from './protocol';
 import { tokenCases } from './tokens';
+import { userStateCases } from './user-state';
 
 /** Every hostile case, in the order a pass runs them. */
 export function allCases(): HostileCase[] {
-  return [...tokenCases, ...originCases, ...protocolCases, ...payloadCases, ...httpCases];
+  return [...tokenCases, ...originCases, ...protocolCases, ...payloadCases, ...httpCases, ...userStateCases];
 }
 
 export function countByCategory(cases: HostileCase[]): Record<Category, number> {
