@@ -67,7 +67,9 @@ export class UserStateChannel implements OnModuleInit, OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await Promise.allSettled([this.publisher, this.subscriber].map((client) => client?.quit()));
+    for (const client of [this.publisher, this.subscriber]) {
+      if (client && client.status !== 'end') await client.quit().catch(() => client.disconnect());
+    }
   }
 
   onChange(listener: UserChangeListener): () => void {

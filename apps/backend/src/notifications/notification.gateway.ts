@@ -188,7 +188,9 @@ export class NotificationGateway implements OnGatewayInit, OnGatewayConnection, 
       const [before, after] = [roomsFor(current), roomsFor(user)];
       // Rights first: handlers read socket.data.user, so nothing runs with the old role from here on.
       socket.data.user = user;
-      const moved = [...before.filter((room) => !after.includes(room)).map((room) => socket.leave(room)), socket.join(after.filter((room) => !before.includes(room)))];
+      const moved = [...before.filter((room) => !after.includes(room)).map((room) => socket.leave(room)), socket.join(after.filter((room) => !before.includes(room)))].map((change) =>
+        Promise.resolve(change),
+      );
       // The in-memory and Redis adapters change membership synchronously; only a sharded subscribe may fail later.
       Promise.all(moved).catch((error: unknown) => {
         this.security.log('ROOM_ASSIGNMENT_FAILED', { clientId: id, userId: user.userId, tenantId: user.tenantId, reason: String(error) });
