@@ -29,7 +29,9 @@ export class UserStateCache {
   private generation = 0;
 
   constructor(options: UserStateCacheOptions) {
-    this.entries = options.ttlMs > 0 ? new LRUCache<string, UserState>({ max: options.maxEntries, ttl: options.ttlMs, updateAgeOnGet: false }) : null;
+    // ttlResolution 0: read the clock on each lookup rather than cache it behind a timer per lookup.
+    const cache = (): LRUCache<string, UserState> => new LRUCache({ max: options.maxEntries, ttl: options.ttlMs, ttlResolution: 0 });
+    this.entries = options.ttlMs > 0 ? cache() : null;
   }
 
   get size(): number {

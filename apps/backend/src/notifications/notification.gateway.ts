@@ -186,20 +186,18 @@ export class NotificationGateway implements OnGatewayInit, OnGatewayConnection, 
       if (!socket || !current || (current.role === next.role && current.tenantId === next.tenantId)) continue;
       const user = { ...current, role: next.role, tenantId: next.tenantId };
       const [before, after] = [roomsFor(current), roomsFor(user)];
+      const lost = before.filter((room) => !after.includes(room));
+      const gained = after.filter((room) => !before.includes(room));
       // Rights first: handlers read socket.data.user, so nothing runs with the old role from here on.
       socket.data.user = user;
-      const moved = [...before.filter((room) => !after.includes(room)).map((room) => socket.leave(room)), socket.join(after.filter((room) => !before.includes(room)))].map((change) =>
-        Promise.resolve(change),
-      );
       // The in-memory and Redis adapters change membership synchronously; only a sharded subscribe may fail later.
-      Promise.all(moved).catch((error: unknown) => {
+      const changes = [...lost.map((room) => socket.leave(room)), socket.join(gained)].map((change) => Promise.resolve(change));
+      Promise.all(changes).catch((error: unknown) => {
         this.security.log('ROOM_ASSIGNMENT_FAILED', { clientId: id, userId: user.userId, tenantId: user.tenantId, reason: String(error) });
         socket.disconnect(true);
       });
       this.logger.log({ clientId: id, userId: user.userId, tenantId: user.tenantId, role: user.role, rooms: after }, 'session rooms re-assigned');
-      for (const room of after) {
-        if (!before.includes(room)) this.security.log('ROOM_JOIN', { clientId: id, userId: user.userId, tenantId: user.tenantId, room, reason: 'role or tenant change' });
-      }
+      for (const room of gained) this.security.log('ROOM_JOIN', { clientId: id, userId: user.userId, tenantId: user.tenantId, room, reason: 'role or tenant change' });
     }
   }
 
