@@ -68,7 +68,10 @@ export class UserStateChannel implements OnModuleInit, OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     for (const client of [this.publisher, this.subscriber]) {
-      if (client && client.status !== 'end') await client.quit().catch(() => client.disconnect());
+      if (!client || client.status === 'end') continue;
+      // quit() waits for a connection that may never come back; a shutdown must not.
+      if (client.status === 'ready') await client.quit().catch(() => client.disconnect());
+      else client.disconnect();
     }
   }
 
