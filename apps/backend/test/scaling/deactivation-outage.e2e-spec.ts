@@ -2,7 +2,7 @@ import type { NotificationView } from '@notify-gateway/contracts';
 import { UserAccountService } from '../../src/users/user-account.service';
 import { http, publish, uniqueTitle } from '../support/http';
 import { OwnRedis, uniquePrefix } from '../support/redis-server';
-import { freshUser, openStream, type StreamClient, type TestUser } from '../support/sse';
+import { freshUser, notificationsOf, openStream, type StreamClient, type TestUser } from '../support/sse';
 import { collect, connect, refusal, request, settle } from '../support/sockets';
 import { startApp, type RunningApp } from '../support/test-app';
 import { tokenFor } from '../support/users';
@@ -57,6 +57,7 @@ describe('deactivation during a Redis outage (a Redis the test owns)', () => {
     const [victimA, victimB] = [track(await connect(a.url, { token })), track(await connect(b.url, { token }))];
     const victimStreamB: StreamClient = track(await openStream(b.url, { token }));
     const [controlA, controlB] = [track(await connect(a.url, { token: control.token() })), track(await connect(b.url, { token: control.token() }))];
+    const controlStreamB: StreamClient = track(await openStream(b.url, { token: control.token() }));
     const controlInbox = { A: collect(controlA, 'notification:new'), B: collect(controlB, 'notification:new') };
     // Warm the user state on B: its REST answer must not be a stale cache entry later.
     expect((await http(`${b.url}/notifications/unread-count`, { token })).status).toBe(200);
@@ -73,6 +74,11 @@ describe('deactivation during a Redis outage (a Redis the test owns)', () => {
         .some((entry) => entry.userId === victim.id && String(entry.msg).includes('not delivered')),
     ).toBe(true);
 
+    // The control keeps receiving on A during the outage.
+    const during = await publish(a.url, adminToken, { title: uniqueTitle('control during outage'), content: 'c', userId: control.id });
+    expect(during.status).toBe(201);
+    expect(await eventually(() => controlInbox.A.some((n) => n.id === (during.body as unknown as NotificationView).id), 5000)).toBe(true);
+
     await redis.resume();
     expect(await eventually(async () => (await http(`${b.url}/health/ready`)).status === 200, 15_000)).toBe(true);
     // B re-checks its sessions when its Redis link is back: the cut arrives after all.
@@ -85,14 +91,14 @@ describe('deactivation during a Redis outage (a Redis the test owns)', () => {
     expect((await openStream(b.url, { token })).status).toBe(401);
 
     // The control kept both sessions and receives on both instances.
-    expect(controlA.connected && controlB.connected).toBe(true);
+    expect(controlA.connected && controlB.connected && !controlStreamB.isEnded()).toBe(true);
     // Cross-instance delivery resumes once the adapter has resubscribed.
     const reachedBoth = await eventually(async () => {
       const sent = await publish(a.url, adminToken, { title: uniqueTitle('control after outage'), content: 'c', userId: control.id });
       expect(sent.status).toBe(201);
       const id = (sent.body as unknown as NotificationView).id;
       await settle(300);
-      return controlInbox.A.some((n) => n.id === id) && controlInbox.B.some((n) => n.id === id);
+      return controlInbox.A.some((n) => n.id === id) && controlInbox.B.some((n) => n.id === id) && notificationsOf(controlStreamB.messages).some((n) => n.id === id);
     }, 15_000);
     expect(reachedBoth).toBe(true);
     expect(await request(controlB, 'notification:sync', { limit: 1 })).toMatchObject({ ok: true });
