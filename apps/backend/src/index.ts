@@ -8,3 +8,4 @@ export { NotificationService, type NotificationInput } from './notifications/not
 export { ConnectionService } from './notifications/connection.service.js';
 export { UsersModule } from './users/users.module.js';
 export { UserAccountService } from './users/user-account.service.js';
+export { UserStateChannel } from './auth/user-state-channel.js';

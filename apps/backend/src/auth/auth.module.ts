@@ -6,12 +6,13 @@ import { LoginThrottle } from './login-throttle.js';
 import { PasswordHasher } from './password-hasher.js';
 import { TokenVerifier } from './token-verifier.js';
 import { UserDirectory } from './user-directory.js';
+import { UserStateChannel } from './user-state-channel.js';
 
 @Module({
   // Keys and algorithms are passed per call from the validated config; no defaults here.
   imports: [JwtModule.register({})],
   controllers: [AuthController],
-  providers: [AuthService, LoginThrottle, PasswordHasher, TokenVerifier, UserDirectory],
-  exports: [TokenVerifier, PasswordHasher, UserDirectory],
+  providers: [AuthService, LoginThrottle, PasswordHasher, TokenVerifier, UserDirectory, UserStateChannel],
+  exports: [TokenVerifier, PasswordHasher, UserDirectory, UserStateChannel],
 })
 export class AuthModule {}

@@ -91,6 +91,15 @@ export interface AppConfig {
   };
   /** Per-user request budgets of the REST and SSE routes, each per `windowSec`, cluster-wide with Redis. */
   httpBudgets: HttpBudgetsConfig;
+  /** The user-state cache behind handshakes and requests, and the re-check of live sessions. */
+  userState: {
+    /** How long a user's {tenantId, role, isActive} is reused without reading PostgreSQL; 0: never. */
+    cacheTtlMs: number;
+    /** Most users held; the least recently used go first. */
+    cacheMaxEntries: number;
+    /** Interval of the re-check of this instance's sessions against PostgreSQL. */
+    sweepIntervalMs: number;
+  };
   metrics: {
     token?: string;
     intervalMs: number;

@@ -299,4 +299,17 @@ describe('loadConfig', () => {
       expect(refusal({ ALLOWED_ORIGINS: '*' }).variable).toBe('ALLOWED_ORIGINS');
     });
   });
+
+  describe('user-state cache and session re-check', () => {
+    it('defaults to a 10 s TTL, 100,000 users and a 60 s re-check', () => {
+      expect(loadConfig({}).config.userState).toEqual({ cacheTtlMs: 10000, cacheMaxEntries: 100000, sweepIntervalMs: 60000 });
+    });
+
+    it('accepts 0 (no cache) and refuses values out of range, naming the variable', () => {
+      expect(loadConfig({ USER_STATE_CACHE_TTL_MS: '0' }).config.userState.cacheTtlMs).toBe(0);
+      expect(refusal({ USER_STATE_CACHE_TTL_MS: '300001' }).variable).toBe('USER_STATE_CACHE_TTL_MS');
+      expect(refusal({ USER_STATE_CACHE_MAX_ENTRIES: '10' }).variable).toBe('USER_STATE_CACHE_MAX_ENTRIES');
+      expect(refusal({ USER_STATE_SWEEP_INTERVAL_MS: '0' }).variable).toBe('USER_STATE_SWEEP_INTERVAL_MS');
+    });
+  });
 });

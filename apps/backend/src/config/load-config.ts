@@ -73,6 +73,11 @@ export function loadConfig(env: Env): LoadedConfig {
       maxTicketsPerUser: integer(env, 'SSE_MAX_TICKETS_PER_USER', 10, 1, 10000),
     },
     httpBudgets: loadHttpBudgets(env),
+    userState: {
+      cacheTtlMs: integer(env, 'USER_STATE_CACHE_TTL_MS', 10000, 0, 300000),
+      cacheMaxEntries: integer(env, 'USER_STATE_CACHE_MAX_ENTRIES', 100000, 100, 10000000),
+      sweepIntervalMs: integer(env, 'USER_STATE_SWEEP_INTERVAL_MS', 60000, 100, 86400000),
+    },
     metrics: {
       token: optional(env, 'METRICS_TOKEN'),
       intervalMs: integer(env, 'METRICS_INTERVAL_MS', 60000, 100, 3600000),

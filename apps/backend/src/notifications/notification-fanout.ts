@@ -1,6 +1,8 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { ServerToClientEvents, SessionEndCode } from '@notify-gateway/contracts';
 import type { Namespace } from 'socket.io';
+import type { AuthenticatedUser } from '../auth/authenticated-user.js';
+import { UserDirectory } from '../auth/user-directory.js';
 import { MetricsService } from '../observability/metrics.service.js';
 
 export type DeliverableEvent = 'notification:new' | 'notification:read';
@@ -12,7 +14,14 @@ export interface LocalTransport {
   deliver?<E extends DeliverableEvent>(room: string, event: E, payload: EventPayload<E>, exceptSocketId?: string): void;
   /** Ends this instance's sessions of `userId`, telling them why. */
   endUserSessions(userId: string, code: SessionEndCode): void;
+  /** The users holding a session on this instance (for the periodic re-check). */
+  sessionUsers?(): Iterable<string>;
+  /** Moves this instance's sessions of `user.userId` whose role or tenant differ into the rooms of the new ones. */
+  reassignUserSessions?(user: SessionIdentity): void;
 }
+
+/** What decides a session's rooms and rights. */
+export type SessionIdentity = Pick<AuthenticatedUser, 'userId' | 'tenantId' | 'role'>;
 
 const STREAM_CHANNEL = 'ngw:stream-deliver';
 const END_SESSIONS_CHANNEL = 'ngw:end-user-sessions';
@@ -29,7 +38,10 @@ export class NotificationFanout {
   private clustered = false;
   private readonly transports = new Set<LocalTransport>();
 
-  constructor(private readonly metrics: MetricsService) {}
+  constructor(
+    private readonly metrics: MetricsService,
+    private readonly users: UserDirectory,
+  ) {}
 
   /** Called by the gateway once the namespace exists. */
   attach(namespace: Namespace, clustered: boolean): void {
@@ -62,6 +74,21 @@ export class NotificationFanout {
     this.endLocally(userId, code);
   }
 
+  /** This instance only: the caller has told (or will tell) the others itself. */
+  endLocalSessions(userId: string, code: SessionEndCode): void {
+    this.endLocally(userId, code);
+  }
+
+  reassignLocalSessions(user: SessionIdentity): void {
+    for (const transport of this.transports) transport.reassignUserSessions?.(user);
+  }
+
+  localSessionUsers(): Set<string> {
+    const users = new Set<string>();
+    for (const transport of this.transports) for (const userId of transport.sessionUsers?.() ?? []) users.add(userId);
+    return users;
+  }
+
   private serverSideEmit(channel: string, ...args: unknown[]): void {
     try {
       this.namespace?.serverSideEmit(channel, ...args);
@@ -76,6 +103,9 @@ export class NotificationFanout {
   }
 
   private endLocally(userId: string, code: SessionEndCode): void {
+    // A session cut for a change the cache has not heard of yet (the invalidation travels on
+    // another channel, or the host updated the row itself): the reconnect must read the database.
+    this.users.forget(userId);
     for (const transport of this.transports) transport.endUserSessions(userId, code);
   }
 }

@@ -32,7 +32,7 @@ import { NotificationSyncDto } from './dto/notification-query.dto.js';
 import type { GatewayNamespace, GatewaySocket } from './gateway-socket.js';
 import { HandshakeAuthenticator } from './handshake-authenticator.js';
 import { roomsFor, userRoom } from './notification-audience.js';
-import { NotificationFanout, type EventPayload, type DeliverableEvent } from './notification-fanout.js';
+import { NotificationFanout, type EventPayload, type DeliverableEvent, type SessionIdentity } from './notification-fanout.js';
 import { NotificationService } from './notification.service.js';
 import { boundOutboundQueue } from './outbound-bound.js';
 
@@ -72,6 +72,8 @@ export class NotificationGateway implements OnGatewayInit, OnGatewayConnection, 
         if (event === 'notification:new') this.metrics.notificationsDelivered.inc({ transport: 'websocket' }, this.localRoomSize(room));
       },
       endUserSessions: (userId, code) => this.endLocalSessions(userId, code),
+      sessionUsers: () => this.sessionUsers(),
+      reassignUserSessions: (user) => this.reassignLocalSessions(user),
     });
   }
 
@@ -167,6 +169,35 @@ export class NotificationGateway implements OnGatewayInit, OnGatewayConnection, 
       this.logger.log({ clientId: id, userId, code }, 'ending session');
       socket.emit('notification:session-expiring', { code });
       socket.disconnect(true);
+    }
+  }
+
+  private *sessionUsers(): Iterable<string> {
+    for (const socket of this.namespace?.sockets.values() ?? []) if (socket.data?.user) yield socket.data.user.userId;
+  }
+
+  /** A role or tenant change: the sockets leave the rooms they lost and join the ones they gained. */
+  private reassignLocalSessions(next: SessionIdentity): void {
+    const namespace = this.namespace;
+    if (!namespace) return;
+    for (const id of namespace.adapter.rooms.get(userRoom(next.userId)) ?? []) {
+      const socket = namespace.sockets.get(id);
+      const current = socket?.data.user;
+      if (!socket || !current || (current.role === next.role && current.tenantId === next.tenantId)) continue;
+      const user = { ...current, role: next.role, tenantId: next.tenantId };
+      const [before, after] = [roomsFor(current), roomsFor(user)];
+      const lost = before.filter((room) => !after.includes(room));
+      const gained = after.filter((room) => !before.includes(room));
+      // Rights first: handlers read socket.data.user, so nothing runs with the old role from here on.
+      socket.data.user = user;
+      // The in-memory and Redis adapters change membership synchronously; only a sharded subscribe may fail later.
+      const changes = [...lost.map((room) => socket.leave(room)), socket.join(gained)].map((change) => Promise.resolve(change));
+      Promise.all(changes).catch((error: unknown) => {
+        this.security.log('ROOM_ASSIGNMENT_FAILED', { clientId: id, userId: user.userId, tenantId: user.tenantId, reason: String(error) });
+        socket.disconnect(true);
+      });
+      this.logger.log({ clientId: id, userId: user.userId, tenantId: user.tenantId, role: user.role, rooms: after }, 'session rooms re-assigned');
+      for (const room of gained) this.security.log('ROOM_JOIN', { clientId: id, userId: user.userId, tenantId: user.tenantId, room, reason: 'role or tenant change' });
     }
   }
 

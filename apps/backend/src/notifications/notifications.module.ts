@@ -10,6 +10,7 @@ import { NotificationGateway } from './notification.gateway.js';
 import { NotificationRepository } from './notification.repository.js';
 import { NotificationService } from './notification.service.js';
 import { NotificationsController } from './notifications.controller.js';
+import { SessionReconciler } from './session-reconciler.js';
 import { NotificationsStreamController } from './sse/notifications-stream.controller.js';
 import { SseHub } from './sse/sse-hub.js';
 import { StreamAuthenticator } from './sse/stream-authenticator.js';
@@ -27,6 +28,7 @@ import { StreamTicketStore } from './sse/stream-ticket.store.js';
     ConnectionService,
     NotificationGateway,
     HandshakeAuthenticator,
+    SessionReconciler,
     WsJwtGuard,
     WsRateLimitInterceptor,
     WsExceptionFilter,

@@ -6,8 +6,8 @@ import type { AppConfig } from '../../config/app-config.js';
 import { MetricsService } from '../../observability/metrics.service.js';
 import type { ConnectionLease } from '../../security/connection-limiter.js';
 import { SecurityEventLogger } from '../../security/security-event.logger.js';
-import { userRoom } from '../notification-audience.js';
-import { NotificationFanout, type DeliverableEvent, type EventPayload, type LocalTransport } from '../notification-fanout.js';
+import { roomsFor, userRoom } from '../notification-audience.js';
+import { NotificationFanout, type DeliverableEvent, type EventPayload, type LocalTransport, type SessionIdentity } from '../notification-fanout.js';
 import { SseStream, type SseStreamObserver, type StreamSession } from './sse-stream.js';
 
 export interface SseHubStats {
@@ -52,11 +52,7 @@ export class SseHub implements LocalTransport, OnModuleInit, BeforeApplicationSh
     }
     const stream = new SseStream(lease.id, session, res, this.options, this.observer(lease));
     this.streams.add(stream);
-    for (const room of session.rooms) {
-      const members = this.byRoom.get(room) ?? new Set<SseStream>();
-      members.add(stream);
-      this.byRoom.set(room, members);
-    }
+    this.index(stream);
     this.metrics.sseStreams.set(this.streams.size);
     this.metrics.connectionsActive.inc({ transport: 'sse' });
     this.metrics.connectionsTotal.inc({ transport: 'sse' });
@@ -79,6 +75,23 @@ export class SseHub implements LocalTransport, OnModuleInit, BeforeApplicationSh
     for (const stream of [...(this.byRoom.get(userRoom(userId)) ?? [])]) {
       this.logger.log({ clientId: stream.id, userId, code }, 'ending stream');
       stream.end(code);
+    }
+  }
+
+  *sessionUsers(): Iterable<string> {
+    for (const stream of this.streams) yield stream.session.user.userId;
+  }
+
+  /** A role or tenant change: the streams are re-indexed under the rooms of the new role and tenant. */
+  reassignUserSessions(next: SessionIdentity): void {
+    for (const stream of [...(this.byRoom.get(userRoom(next.userId)) ?? [])]) {
+      const { session } = stream;
+      if (session.user.role === next.role && session.user.tenantId === next.tenantId) continue;
+      this.unindex(stream);
+      session.user = { ...session.user, role: next.role, tenantId: next.tenantId };
+      session.rooms = roomsFor(session.user);
+      this.index(stream);
+      this.logger.log({ clientId: stream.id, userId: next.userId, tenantId: next.tenantId, role: next.role, rooms: session.rooms }, 'stream rooms re-assigned');
     }
   }
 
@@ -122,13 +135,25 @@ export class SseHub implements LocalTransport, OnModuleInit, BeforeApplicationSh
     };
   }
 
-  private remove(stream: SseStream): void {
-    if (!this.streams.delete(stream)) return;
+  private index(stream: SseStream): void {
+    for (const room of stream.session.rooms) {
+      const members = this.byRoom.get(room) ?? new Set<SseStream>();
+      members.add(stream);
+      this.byRoom.set(room, members);
+    }
+  }
+
+  private unindex(stream: SseStream): void {
     for (const room of stream.session.rooms) {
       const members = this.byRoom.get(room);
       members?.delete(stream);
       if (members?.size === 0) this.byRoom.delete(room);
     }
+  }
+
+  private remove(stream: SseStream): void {
+    if (!this.streams.delete(stream)) return;
+    this.unindex(stream);
     this.peakOfClosed = Math.max(this.peakOfClosed, stream.peakBufferedBytes);
     this.metrics.sseStreams.set(this.streams.size);
     this.metrics.connectionsActive.dec({ transport: 'sse' });

@@ -5,10 +5,11 @@ import { originCases } from './origins';
 import { payloadCases } from './payloads';
 import { protocolCases } from './protocol';
 import { tokenCases } from './tokens';
+import { userStateCases } from './user-state';
 
 /** Every hostile case, in the order a pass runs them. */
 export function allCases(): HostileCase[] {
-  return [...tokenCases, ...originCases, ...protocolCases, ...payloadCases, ...httpCases, ...abuseHttpCases];
+  return [...tokenCases, ...originCases, ...protocolCases, ...payloadCases, ...httpCases, ...abuseHttpCases, ...userStateCases];
 }
 
 export function countByCategory(cases: HostileCase[]): Record<Category, number> {
