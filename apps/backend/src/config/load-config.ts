@@ -70,6 +70,14 @@ export function loadConfig(env: Env): LoadedConfig {
       ticketTtlSec: integer(env, 'SSE_TICKET_TTL_SEC', 30, 1, 60),
       maxBufferedBytes: integer(env, 'SSE_MAX_BUFFERED_BYTES', 1048576, 1024, 67108864),
     },
+    abuse: {
+      maxConnectAttempts: integer(env, 'WS_MAX_CONNECT_ATTEMPTS', 2, 1, 10),
+      inboundFramesPerSec: integer(env, 'WS_INBOUND_FRAMES_PER_SEC', 100, 5, 100000),
+      inboundBytesPerSec: integer(env, 'WS_INBOUND_BYTES_PER_SEC', 262144, 16384, 67108864),
+      maxRefusals: integer(env, 'WS_MAX_REFUSALS', 50, 1, 100000),
+      securityLogBurst: integer(env, 'SECURITY_LOG_BURST', 100, 1, 1000000),
+      securityLogRatePerSec: integer(env, 'SECURITY_LOG_RATE_PER_SEC', 10, 1, 100000),
+    },
     metrics: {
       token: optional(env, 'METRICS_TOKEN'),
       intervalMs: integer(env, 'METRICS_INTERVAL_MS', 60000, 100, 3600000),

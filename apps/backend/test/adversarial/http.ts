@@ -25,6 +25,8 @@ export interface RequestOptions {
   /** null: no Origin header. */
   origin?: string | null;
   timeoutMs?: number;
+  /** Source address of the request (`127.0.0.2`: another peer on this machine). */
+  localAddress?: string;
 }
 
 export function call(base: string, path: string, options: RequestOptions = {}): Promise<Reply> {
@@ -38,7 +40,7 @@ export function call(base: string, path: string, options: RequestOptions = {}): 
     headers['content-length'] = String(Buffer.byteLength(payload));
   }
   return new Promise((resolve, reject) => {
-    const req = httpRequest(`${base}${path}`, { method: options.method ?? (payload === undefined ? 'GET' : 'POST'), headers, agent: false }, (res) => {
+    const req = httpRequest(`${base}${path}`, { method: options.method ?? (payload === undefined ? 'GET' : 'POST'), headers, agent: false, localAddress: options.localAddress }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
       res.on('end', () => {
