@@ -6,6 +6,8 @@ interface Packet {
 /** What this module uses of an engine.io connection. */
 interface EngineConnection {
   readyState: string;
+  /** On the websocket transport, the ws socket: terminated so that what the client already sent is not parsed. */
+  transport: { socket?: { terminate?: () => void } };
   on(event: 'packet', listener: (packet: Packet) => void): void;
   off(event: 'packet', listener: (packet: Packet) => void): void;
   close(discard?: boolean): void;
@@ -31,8 +33,8 @@ function payloadBytes(packet: Packet): number {
 /**
  * What one engine.io connection may send, authenticated or not, checked per packet before
  * socket.io decodes it: pongs, unknown events and CONNECTs all count. Over a bound the
- * connection is closed at once (its queue discarded), so the packet that crossed it and any
- * that follow are never handled. A CONNECT is a socket.io packet of type 0 ("0/notifications,…").
+ * connection is closed at once (its queue discarded, a websocket's TCP connection dropped), so
+ * the packet that crossed it and any that follow are never handled. A CONNECT is a socket.io packet of type 0 ("0/notifications,…").
  */
 export function boundInbound(connection: EngineConnection, limits: InboundLimits, onExceeded: (bound: InboundBound, seen: number) => void): void {
   let connects = 0;
@@ -56,7 +58,10 @@ export function boundInbound(connection: EngineConnection, limits: InboundLimits
     if (!exceeded || connection.readyState !== 'open') return;
     connection.off('packet', check);
     onExceeded(...exceeded);
+    const websocket = connection.transport.socket;
     connection.close(true);
+    // close() starts a polite close handshake, during which ws keeps reading and parsing the flood.
+    websocket?.terminate?.();
   };
   connection.on('packet', check);
 }
