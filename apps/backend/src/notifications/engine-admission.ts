@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
 import { ConnectionLimiter } from '../security/connection-limiter.js';
+import { KnownRefusals } from '../security/known-refusals.js';
 
 /**
  * Engine.io handshakes spend the per-IP connect rate (CONNECT_RATE_PER_IP), not namespace
@@ -12,11 +13,20 @@ import { ConnectionLimiter } from '../security/connection-limiter.js';
 @Injectable()
 export class EngineAdmission {
   private readonly overRate = new WeakSet<IncomingMessage>();
+  /** IPs over the rate: known here until their window ends, so a handshake storm costs no Redis call each. */
+  private readonly known = new KnownRefusals();
 
   constructor(private readonly limiter: ConnectionLimiter) {}
 
   async handshake(request: IncomingMessage, ip: string): Promise<void> {
-    if (!(await this.limiter.spendConnectRate(ip))) this.overRate.add(request);
+    if (this.known.retryAfterSec(ip) !== null) {
+      this.overRate.add(request);
+      return;
+    }
+    const decision = await this.limiter.spendConnectRate(ip);
+    if (decision.allowed) return;
+    this.known.remember(ip, decision.retryAfterSec);
+    this.overRate.add(request);
   }
 
   /** True when this engine connection's handshake was over the connect rate. */

@@ -3,13 +3,12 @@ import { ConfigService } from '@nestjs/config';
 import type { AckFailure } from '@notify-gateway/contracts';
 import type { AppConfig } from '../config/app-config.js';
 import { MetricsService } from '../observability/metrics.service.js';
+import { KnownRefusals } from '../security/known-refusals.js';
 import { RateLimiterFactory, type RateLimit, type RateLimitDecision } from '../security/rate-limiter.factory.js';
 import { SecurityEventLogger } from '../security/security-event.logger.js';
 import type { GatewaySocket } from './gateway-socket.js';
 
 const RATE_LIMITED_MESSAGE = 'Too many events; slow down';
-/** Users whose refusal is remembered locally; past it, expired entries are swept. */
-const MAX_BLOCKED_USERS = 10_000;
 
 /**
  * The per-user event budget (WS_RATE_LIMIT_POINTS per WS_RATE_LIMIT_DURATION, cluster-wide),
@@ -21,7 +20,7 @@ const MAX_BLOCKED_USERS = 10_000;
 @Injectable()
 export class SocketEventBudget implements OnModuleInit {
   private limit!: RateLimit;
-  private readonly blockedUntil = new Map<string, number>();
+  private readonly known = new KnownRefusals();
   private readonly maxRefusals: number;
 
   constructor(
@@ -66,22 +65,11 @@ export class SocketEventBudget implements OnModuleInit {
   }
 
   private async decide(userId: string): Promise<RateLimitDecision> {
-    const now = Date.now();
-    const blocked = this.blockedUntil.get(userId);
-    if (blocked !== undefined && blocked > now) return { allowed: false, retryAfterSec: Math.max(1, Math.ceil((blocked - now) / 1000)) };
-    if (blocked !== undefined) this.blockedUntil.delete(userId);
+    const known = this.known.retryAfterSec(userId);
+    if (known !== null) return { allowed: false, retryAfterSec: known };
     const decision = await this.limit.consume(userId);
-    if (!decision.allowed) this.remember(userId, now + decision.retryAfterSec * 1000);
+    if (!decision.allowed) this.known.remember(userId, decision.retryAfterSec);
     return decision;
-  }
-
-  private remember(userId: string, until: number): void {
-    if (this.blockedUntil.size >= MAX_BLOCKED_USERS) {
-      const now = Date.now();
-      for (const [id, at] of this.blockedUntil) if (at <= now) this.blockedUntil.delete(id);
-      if (this.blockedUntil.size >= MAX_BLOCKED_USERS) return;
-    }
-    this.blockedUntil.set(userId, until);
   }
 
   private refuseRateLimited(socket: GatewaySocket, packet: unknown[], retryAfterSec: number): void {

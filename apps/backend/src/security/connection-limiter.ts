@@ -2,7 +2,7 @@ import { Injectable, OnModuleInit } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { AppConfig } from '../config/app-config.js';
 import { MetricsService, type Transport } from '../observability/metrics.service.js';
-import { RateLimiterFactory, type RateLimit } from './rate-limiter.factory.js';
+import { RateLimiterFactory, type RateLimit, type RateLimitDecision } from './rate-limiter.factory.js';
 import { UserConnectionCounter } from './user-connection-counter.js';
 
 export type ConnectionRefusal = { code: 'CONNECTION_LIMIT'; reason: 'instance' | 'user' | 'ip' } | { code: 'RATE_LIMITED'; reason: 'connect-rate' };
@@ -52,7 +52,7 @@ export class ConnectionLimiter implements OnModuleInit {
   async admitPeer(ip: string): Promise<ConnectionRefusal | null> {
     const local = this.admitLocal(ip);
     if (local) return local;
-    return (await this.spendConnectRate(ip)) ? null : { code: 'RATE_LIMITED', reason: 'connect-rate' };
+    return (await this.spendConnectRate(ip)).allowed ? null : { code: 'RATE_LIMITED', reason: 'connect-rate' };
   }
 
   /** The caps this instance knows without asking anyone (no Redis call). */
@@ -62,9 +62,9 @@ export class ConnectionLimiter implements OnModuleInit {
     return null;
   }
 
-  /** One new connection against CONNECT_RATE_PER_IP; false when the IP is over it. */
-  async spendConnectRate(ip: string): Promise<boolean> {
-    return (await this.connectRate.consume(ip)).allowed;
+  /** One new connection against CONNECT_RATE_PER_IP. */
+  spendConnectRate(ip: string): Promise<RateLimitDecision> {
+    return this.connectRate.consume(ip);
   }
 
   /** After authentication: takes a slot on every cap, or none. */
