@@ -59,6 +59,14 @@ describe('loadConfig', () => {
         httpBodyBytes: 65536,
       });
       expect(config.sse).toEqual({ heartbeatMs: 25000, ticketTtlSec: 30, maxBufferedBytes: 1048576 });
+      expect(config.abuse).toEqual({
+        maxConnectAttempts: 2,
+        inboundFramesPerSec: 100,
+        inboundBytesPerSec: 262144,
+        maxRefusals: 50,
+        securityLogBurst: 100,
+        securityLogRatePerSec: 10,
+      });
       expect(config.metrics).toEqual({ token: undefined, intervalMs: 60000 });
       expect(config.shutdownTimeoutMs).toBe(10000);
       expect(config.logLevel).toBe('info');
@@ -157,6 +165,14 @@ describe('loadConfig', () => {
       ['PORT=70000', { PORT: '70000' }, 'PORT', /whole number from 0 to 65535/],
       ['WS_AUTH_TIMEOUT_MS=0', { WS_AUTH_TIMEOUT_MS: '0' }, 'WS_AUTH_TIMEOUT_MS', /whole number from 100 to 60000/],
       ['WS_MAX_PAYLOAD_BYTES=1.5', { WS_MAX_PAYLOAD_BYTES: '1.5' }, 'WS_MAX_PAYLOAD_BYTES', /whole number/],
+      ['WS_MAX_CONNECT_ATTEMPTS=0', { WS_MAX_CONNECT_ATTEMPTS: '0' }, 'WS_MAX_CONNECT_ATTEMPTS', /whole number from 1 to 10/],
+      ['WS_INBOUND_BYTES_PER_SEC=1000', { WS_INBOUND_BYTES_PER_SEC: '1000' }, 'WS_INBOUND_BYTES_PER_SEC', /whole number from 16384/],
+      [
+        'WS_INBOUND_BYTES_PER_SEC below WS_MAX_PAYLOAD_BYTES',
+        { WS_MAX_PAYLOAD_BYTES: '524288', WS_INBOUND_BYTES_PER_SEC: '262144' },
+        'WS_INBOUND_BYTES_PER_SEC',
+        /at least WS_MAX_PAYLOAD_BYTES/,
+      ],
       ['REDIS_URL=http://x', { REDIS_URL: 'http://x' }, 'REDIS_URL', /redis:\/\/ or rediss:\/\//],
       ['REDIS_CLUSTER_NODES=bad', { REDIS_CLUSTER_NODES: 'bad' }, 'REDIS_CLUSTER_NODES', /host:port/],
       [

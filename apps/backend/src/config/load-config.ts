@@ -87,6 +87,9 @@ export function loadConfig(env: Env): LoadedConfig {
     seedPassword,
     swaggerEnabled: boolean(env, 'SWAGGER_ENABLED', !isProduction),
   };
+  if (config.abuse.inboundBytesPerSec < config.ws.maxPayloadBytes) {
+    throw new ConfigError('WS_INBOUND_BYTES_PER_SEC', 'must be at least WS_MAX_PAYLOAD_BYTES (one message of the largest size must fit)');
+  }
   return { config, warnings };
 }
 
