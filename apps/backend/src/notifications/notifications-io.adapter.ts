@@ -69,10 +69,10 @@ export class NotificationsIoAdapter extends IoAdapter {
           security.log('CONNECTION_LIMIT_EXCEEDED', { ip, reason: 'unauthenticated connections per IP' });
           return callback('CONNECTION_LIMIT', false);
         }
-        admission.handshake(request, ip).then(
-          () => callback(null, true),
-          () => callback(null, true),
-        );
+        // Over the connect rate, the session still opens: its CONNECT gets the contract's
+        // RATE_LIMITED (a transport-level refusal would reach the client as "websocket error").
+        const admit = (): void => callback(null, true);
+        admission.handshake(request, ip).then(admit, admit);
       },
     } satisfies Partial<ServerOptions>);
     const admitPending = guardUnjoinedConnections(server, NOTIFICATIONS_NAMESPACE, {
