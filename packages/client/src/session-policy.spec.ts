@@ -15,6 +15,11 @@ describe('connectErrorAction', () => {
     expect(connectErrorAction('RATE_LIMITED', 0, 3)).toEqual({ kind: 'retry', code: 'RATE_LIMITED', tokenReason: 'reconnect' });
   });
 
+  it('retries SERVICE_UNAVAILABLE (the token could not be checked) however often it comes, with the same token', () => {
+    expect(connectErrorAction('SERVICE_UNAVAILABLE', 0, 3)).toEqual({ kind: 'retry', code: 'SERVICE_UNAVAILABLE', tokenReason: 'reconnect' });
+    expect(connectErrorAction('SERVICE_UNAVAILABLE', 3, 3)).toEqual({ kind: 'retry', code: 'SERVICE_UNAVAILABLE', tokenReason: 'reconnect' });
+  });
+
   it('leaves transport failures to socket.io', () => {
     for (const message of ['xhr poll error', 'websocket error', 'timeout']) expect(connectErrorAction(message, 0, 3)).toEqual({ kind: 'auto' });
   });

@@ -23,6 +23,8 @@ export function connectErrorAction(message: string, authFailures: number, maxAut
       return { kind: 'stop', code: message };
     case 'CONNECTION_LIMIT':
     case 'RATE_LIMITED':
+    // The server could not check the token (its database is down): the token may be fine.
+    case 'SERVICE_UNAVAILABLE':
       return { kind: 'retry', code: message, tokenReason: 'reconnect' };
   }
 }

@@ -50,7 +50,7 @@ export interface NotificationClientOptions {
   /** The gateway's base URL, e.g. https://api.example.com; the /notifications namespace is added. */
   url: string;
   getToken: TokenProvider;
-  /** Default ['polling', 'websocket'] (starts on polling, upgrades). */
+  /** Default ['websocket']: no polling session whose id travels in URLs; add 'polling' only where websockets are blocked. */
   transports?: Transport[];
   /** Resume after this cursor (e.g. from a REST listing or storage); absent: catch up from the beginning. */
   cursor?: string;

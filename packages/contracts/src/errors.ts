@@ -1,5 +1,9 @@
-/** Codes a rejected socket.io connection carries in `connect_error` (`err.message`). */
-export const CONNECT_ERROR_CODES = ['UNAUTHORIZED', 'ORIGIN_NOT_ALLOWED', 'CONNECTION_LIMIT', 'RATE_LIMITED'] as const;
+/**
+ * Codes a rejected socket.io connection carries in `connect_error` (`err.message`).
+ * SERVICE_UNAVAILABLE extends the contract's four: the token could not be checked (the database
+ * is unreachable); retry with backoff.
+ */
+export const CONNECT_ERROR_CODES = ['UNAUTHORIZED', 'ORIGIN_NOT_ALLOWED', 'CONNECTION_LIMIT', 'RATE_LIMITED', 'SERVICE_UNAVAILABLE'] as const;
 export type ConnectErrorCode = (typeof CONNECT_ERROR_CODES)[number];
 
 /** Codes of `notification:error` and of `{ok:false}` acks. */

@@ -100,6 +100,21 @@ export interface AppConfig {
     /** Interval of the re-check of this instance's sessions against PostgreSQL. */
     sweepIntervalMs: number;
   };
+  /** Abuse bounds per engine connection and socket, and the security log's sampling (issue 14). */
+  abuse: {
+    /** Namespace CONNECT packets one engine connection may send before it is closed. */
+    maxConnectAttempts: number;
+    /** Inbound engine packets (any type) per connection per second before it is closed. */
+    inboundFramesPerSec: number;
+    /** Inbound payload bytes per connection per second before it is closed. */
+    inboundBytesPerSec: number;
+    /** Refused events (rate-limited or forbidden) one socket may send before its session ends. */
+    maxRefusals: number;
+    /** Security log lines per (event, peer, principal) in a burst; beyond it, sampled. */
+    securityLogBurst: number;
+    /** Lines per second that key regains after the burst. */
+    securityLogRatePerSec: number;
+  };
   metrics: {
     token?: string;
     intervalMs: number;

@@ -61,6 +61,14 @@ describe('loadConfig', () => {
       });
       expect(config.sse).toEqual({ heartbeatMs: 25000, ticketTtlSec: 30, maxBufferedBytes: 1048576, maxTicketsPerUser: 10 });
       expect(config.httpBudgets).toEqual({ windowSec: 60, create: 60, read: 600, mark: 300, readAll: 30, streamTicket: 60, streamConnect: 60, streamReplay: 20 });
+      expect(config.abuse).toEqual({
+        maxConnectAttempts: 2,
+        inboundFramesPerSec: 100,
+        inboundBytesPerSec: 262144,
+        maxRefusals: 50,
+        securityLogBurst: 100,
+        securityLogRatePerSec: 10,
+      });
       expect(config.metrics).toEqual({ token: undefined, intervalMs: 60000 });
       expect(config.shutdownTimeoutMs).toBe(10000);
       expect(config.logLevel).toBe('info');
@@ -162,6 +170,14 @@ describe('loadConfig', () => {
       ['HTTP_RATE_LIMIT_CREATE=0', { HTTP_RATE_LIMIT_CREATE: '0' }, 'HTTP_RATE_LIMIT_CREATE', /whole number from 1 to 1000000/],
       ['HTTP_RATE_LIMIT_WINDOW=3601', { HTTP_RATE_LIMIT_WINDOW: '3601' }, 'HTTP_RATE_LIMIT_WINDOW', /whole number from 1 to 3600/],
       ['SSE_MAX_TICKETS_PER_USER=0', { SSE_MAX_TICKETS_PER_USER: '0' }, 'SSE_MAX_TICKETS_PER_USER', /whole number from 1 to 10000/],
+      ['WS_MAX_CONNECT_ATTEMPTS=0', { WS_MAX_CONNECT_ATTEMPTS: '0' }, 'WS_MAX_CONNECT_ATTEMPTS', /whole number from 1 to 10/],
+      ['WS_INBOUND_BYTES_PER_SEC=1000', { WS_INBOUND_BYTES_PER_SEC: '1000' }, 'WS_INBOUND_BYTES_PER_SEC', /whole number from 16384/],
+      [
+        'WS_INBOUND_BYTES_PER_SEC below WS_MAX_PAYLOAD_BYTES',
+        { WS_MAX_PAYLOAD_BYTES: '524288', WS_INBOUND_BYTES_PER_SEC: '262144' },
+        'WS_INBOUND_BYTES_PER_SEC',
+        /at least WS_MAX_PAYLOAD_BYTES/,
+      ],
       ['REDIS_URL=http://x', { REDIS_URL: 'http://x' }, 'REDIS_URL', /redis:\/\/ or rediss:\/\//],
       ['REDIS_CLUSTER_NODES=bad', { REDIS_CLUSTER_NODES: 'bad' }, 'REDIS_CLUSTER_NODES', /host:port/],
       [

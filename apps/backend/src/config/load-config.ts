@@ -78,6 +78,14 @@ export function loadConfig(env: Env): LoadedConfig {
       cacheMaxEntries: integer(env, 'USER_STATE_CACHE_MAX_ENTRIES', 100000, 100, 10000000),
       sweepIntervalMs: integer(env, 'USER_STATE_SWEEP_INTERVAL_MS', 60000, 100, 86400000),
     },
+    abuse: {
+      maxConnectAttempts: integer(env, 'WS_MAX_CONNECT_ATTEMPTS', 2, 1, 10),
+      inboundFramesPerSec: integer(env, 'WS_INBOUND_FRAMES_PER_SEC', 100, 5, 100000),
+      inboundBytesPerSec: integer(env, 'WS_INBOUND_BYTES_PER_SEC', 262144, 16384, 67108864),
+      maxRefusals: integer(env, 'WS_MAX_REFUSALS', 50, 1, 100000),
+      securityLogBurst: integer(env, 'SECURITY_LOG_BURST', 100, 1, 1000000),
+      securityLogRatePerSec: integer(env, 'SECURITY_LOG_RATE_PER_SEC', 10, 1, 100000),
+    },
     metrics: {
       token: optional(env, 'METRICS_TOKEN'),
       intervalMs: integer(env, 'METRICS_INTERVAL_MS', 60000, 100, 3600000),
@@ -87,6 +95,9 @@ export function loadConfig(env: Env): LoadedConfig {
     seedPassword,
     swaggerEnabled: boolean(env, 'SWAGGER_ENABLED', !isProduction),
   };
+  if (config.abuse.inboundBytesPerSec < config.ws.maxPayloadBytes) {
+    throw new ConfigError('WS_INBOUND_BYTES_PER_SEC', 'must be at least WS_MAX_PAYLOAD_BYTES (one message of the largest size must fit)');
+  }
   return { config, warnings };
 }
 

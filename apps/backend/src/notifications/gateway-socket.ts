@@ -11,6 +11,8 @@ export interface SocketSession {
   origin?: string;
   connectedAt: number;
   expiryTimer?: NodeJS.Timeout;
+  /** Events refused on this socket (rate limit, role): SocketEventBudget ends the session past WS_MAX_REFUSALS. */
+  refusals?: number;
 }
 
 type ServerSideEvents = {};

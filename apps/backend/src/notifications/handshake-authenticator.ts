@@ -5,13 +5,16 @@ import type { ExtendedError } from 'socket.io';
 import { AuthFailure } from '../auth/auth-failure.js';
 import { bearerToken } from '../auth/bearer-token.js';
 import { peerAddress } from '../common/client-ip.js';
+import { isDatabaseUnavailable } from '../common/errors/database-unavailable.js';
 import type { AppConfig } from '../config/app-config.js';
 import { TokenVerifier } from '../auth/token-verifier.js';
 import { MetricsService } from '../observability/metrics.service.js';
-import { ConnectionLimiter, isRefusal } from '../security/connection-limiter.js';
+import { ConnectionLimiter, isRefusal, type ConnectionRefusal } from '../security/connection-limiter.js';
 import { OriginPolicy } from '../security/origin-policy.js';
 import { SecurityEventLogger } from '../security/security-event.logger.js';
+import { EngineAdmission } from './engine-admission.js';
 import type { GatewaySocket } from './gateway-socket.js';
+import { SocketEventBudget } from './socket-event-budget.js';
 
 /**
  * Namespace middleware: runs before a socket joins the namespace, so an unauthenticated socket
@@ -28,6 +31,8 @@ export class HandshakeAuthenticator {
     private readonly limiter: ConnectionLimiter,
     private readonly security: SecurityEventLogger,
     private readonly metrics: MetricsService,
+    private readonly admission: EngineAdmission,
+    private readonly budget: SocketEventBudget,
     config: ConfigService<AppConfig, true>,
   ) {
     this.trustedHops = config.get('trustProxyHops', { infer: true });
@@ -50,10 +55,16 @@ export class HandshakeAuthenticator {
         this.security.log('ORIGIN_REJECTED', { ...context, reason: 'namespace handshake' });
         return refuse('ORIGIN_NOT_ALLOWED', 'origin');
       }
-      const peerRefusal = await this.limiter.admitPeer(ip);
+      // Known here without Redis: the handshake already spent (or overspent) the connect rate.
+      const peerRefusal: ConnectionRefusal | null = this.admission.isOverRate(socket.request)
+        ? { code: 'RATE_LIMITED', reason: 'connect-rate' }
+        : this.limiter.admitLocal(ip);
       if (peerRefusal) {
         this.security.log(peerRefusal.code === 'RATE_LIMITED' ? 'RATE_LIMIT_EXCEEDED' : 'CONNECTION_LIMIT_EXCEEDED', { ...context, reason: peerRefusal.reason });
-        return refuse(peerRefusal.code, peerRefusal.reason);
+        refuse(peerRefusal.code, peerRefusal.reason);
+        // Over the connect rate: nothing more this connection may do; close once the answer is out.
+        if (peerRefusal.reason === 'connect-rate') setImmediate(() => socket.conn.close());
+        return;
       }
 
       const token = handshakeToken(socket);
@@ -74,15 +85,18 @@ export class HandshakeAuthenticator {
       // A handshake can be abandoned between here and the connect: the lease must not leak.
       socket.conn.once('close', () => lease.release());
       socket.data = { user, lease, ip, origin, connectedAt: Date.now() };
+      this.budget.attach(socket);
       this.security.log('AUTHENTICATION_SUCCESS', { ...context, userId: user.userId, tenantId: user.tenantId });
       this.security.log('WEBSOCKET_CONNECT', { ...context, userId: user.userId, tenantId: user.tenantId, via: socket.conn.transport.name });
       next();
     } catch (error) {
-      // Database or Redis trouble: refuse generically, never with the library's text.
+      // Database or Redis trouble: refuse generically, never with the library's text. A database
+      // that cannot be reached says nothing about the token: the client is told to come back.
+      const unavailable = isDatabaseUnavailable(error);
       this.security.log('AUTHENTICATION_FAILED', { ...context, reason: 'verification unavailable' });
       this.metrics.connectionFailures.inc({ transport: 'websocket', reason: 'error' });
       this.logger.error({ err: error, clientId: socket.id }, 'handshake verification failed');
-      next(new Error('UNAUTHORIZED'));
+      next(new Error(unavailable ? 'SERVICE_UNAVAILABLE' : 'UNAUTHORIZED'));
     }
   }
 }

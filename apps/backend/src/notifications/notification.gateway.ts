@@ -1,4 +1,4 @@
-import { Logger, OnApplicationShutdown, UseFilters, UseGuards, UseInterceptors, UsePipes, type BeforeApplicationShutdown } from '@nestjs/common';
+import { Logger, OnApplicationShutdown, UseFilters, UseGuards, UsePipes, type BeforeApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import {
   ConnectedSocket,
@@ -21,7 +21,6 @@ import type { AppConfig } from '../config/app-config.js';
 import { Roles } from '../common/decorators/auth.decorators.js';
 import { WsExceptionFilter } from '../common/filters/ws-exception.filter.js';
 import { WsJwtGuard } from '../common/guards/ws-jwt.guard.js';
-import { WsRateLimitInterceptor } from '../common/interceptors/ws-rate-limit.interceptor.js';
 import { EmptyPayloadPipe } from '../common/pipes/empty-payload.pipe.js';
 import { createValidationPipe } from '../common/validation.js';
 import { MetricsService } from '../observability/metrics.service.js';
@@ -45,7 +44,6 @@ const MAX_TIMER_MS = 2_147_483_647;
  */
 @WebSocketGateway({ namespace: NOTIFICATIONS_NAMESPACE })
 @UseGuards(WsJwtGuard)
-@UseInterceptors(WsRateLimitInterceptor)
 @UsePipes(createValidationPipe())
 @UseFilters(WsExceptionFilter)
 export class NotificationGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect, BeforeApplicationShutdown, OnApplicationShutdown {

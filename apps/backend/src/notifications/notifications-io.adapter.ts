@@ -2,7 +2,7 @@ import { Logger, type INestApplicationContext } from '@nestjs/common';
 import { IoAdapter } from '@nestjs/platform-socket.io';
 import type { MessageMappingProperties } from '@nestjs/websockets';
 import { createAdapter, createShardedAdapter } from '@socket.io/redis-adapter';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Observable } from 'rxjs';
 import type { Server, ServerOptions, Socket } from 'socket.io';
@@ -14,12 +14,20 @@ import { RedisService } from '../core/redis/redis.module.js';
 import { MetricsService } from '../observability/metrics.service.js';
 import { OriginPolicy } from '../security/origin-policy.js';
 import { SecurityEventLogger } from '../security/security-event.logger.js';
+import { EngineAdmission } from './engine-admission.js';
+import { boundInbound, type InboundBound } from './engine-inbound-bound.js';
+import { bindSessionsToPeers } from './engine-session-binding.js';
 import { guardUnjoinedConnections } from './unjoined-connections.js';
 
 const FORBIDDEN_BODY = JSON.stringify({ statusCode: 403, code: 'ORIGIN_NOT_ALLOWED', message: 'Origin not allowed' });
 const FORBIDDEN_UPGRADE =
   'HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Type: application/json\r\n' +
   `Content-Length: ${Buffer.byteLength(FORBIDDEN_BODY)}\r\n\r\n${FORBIDDEN_BODY}`;
+/** engine.io's own answer to a sid it does not know: a sid used from another peer gets the same, so it is no oracle. */
+const UNKNOWN_SID_BODY = JSON.stringify({ code: 1, message: 'Session ID unknown' });
+const UNKNOWN_SID_UPGRADE =
+  'HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Type: application/json\r\n' +
+  `Content-Length: ${Buffer.byteLength(UNKNOWN_SID_BODY)}\r\n\r\n${UNKNOWN_SID_BODY}`;
 
 /**
  * The socket.io server as configuration and the security plan want it: origin enforced on every
@@ -38,6 +46,7 @@ export class NotificationsIoAdapter extends IoAdapter {
     const origins = this.app.get(OriginPolicy);
     const security = this.app.get(SecurityEventLogger);
     const metrics = this.app.get(MetricsService);
+    const admission = this.app.get(EngineAdmission);
     const server = super.createIOServer(port, {
       ...options,
       serveClient: false,
@@ -55,11 +64,15 @@ export class NotificationsIoAdapter extends IoAdapter {
           rejectOrigin(request, 'polling');
           return callback('ORIGIN_NOT_ALLOWED', false);
         }
+        const ip = peerAddress(request, this.config.trustProxyHops);
         if (!admitPending(request)) {
-          security.log('CONNECTION_LIMIT_EXCEEDED', { ip: peerAddress(request, this.config.trustProxyHops), reason: 'unauthenticated connections per IP' });
+          security.log('CONNECTION_LIMIT_EXCEEDED', { ip, reason: 'unauthenticated connections per IP' });
           return callback('CONNECTION_LIMIT', false);
         }
-        callback(null, true);
+        // Over the connect rate, the session still opens: its CONNECT gets the contract's
+        // RATE_LIMITED (a transport-level refusal would reach the client as "websocket error").
+        const admit = (): void => callback(null, true);
+        admission.handshake(request, ip).then(admit, admit);
       },
     } satisfies Partial<ServerOptions>);
     const admitPending = guardUnjoinedConnections(server, NOTIFICATIONS_NAMESPACE, {
@@ -76,10 +89,40 @@ export class NotificationsIoAdapter extends IoAdapter {
         reason: 'engine handshake',
       });
     };
+    const sessionRefusal = bindSessionsToPeers(server.engine, origins, this.config.trustProxyHops);
+    const refuseSession = (request: IncomingMessage, refusal: 'origin' | 'peer', transport: 'websocket' | 'polling'): void => {
+      if (refusal === 'origin') return rejectOrigin(request, transport);
+      security.log('SECURITY_VIOLATION', { ip: peerAddress(request, this.config.trustProxyHops), transport, reason: 'engine session used from another peer' });
+    };
     this.guardUpgrades((request) => {
-      if (origins.isAllowed(request.headers.origin)) return true;
-      rejectOrigin(request, 'websocket');
-      return false;
+      if (!origins.isAllowed(request.headers.origin)) {
+        rejectOrigin(request, 'websocket');
+        return FORBIDDEN_UPGRADE;
+      }
+      const refusal = sessionRefusal(request);
+      if (!refusal) return null;
+      refuseSession(request, refusal, 'websocket');
+      return UNKNOWN_SID_UPGRADE;
+    });
+    // Polling requests on an existing session: engine.io checks the origin only at the handshake.
+    server.engine.use((request: IncomingMessage, response: ServerResponse, next: (error?: Error) => void) => {
+      const refusal = request.headers.upgrade ? null : sessionRefusal(request);
+      if (!refusal) return next();
+      refuseSession(request, refusal, 'polling');
+      const [status, body] = refusal === 'origin' ? [403, FORBIDDEN_BODY] : [400, UNKNOWN_SID_BODY];
+      response.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
+      response.end(body);
+    });
+    const limits = this.config.abuse;
+    server.engine.on('connection', (connection: Parameters<typeof boundInbound>[0] & { request: IncomingMessage }) => {
+      boundInbound(
+        connection,
+        { maxConnectAttempts: limits.maxConnectAttempts, framesPerSec: limits.inboundFramesPerSec, bytesPerSec: limits.inboundBytesPerSec },
+        (bound: InboundBound, seen: number) => {
+          metrics.abuseClosures.inc({ bound });
+          security.log('SECURITY_VIOLATION', { ip: peerAddress(connection.request, this.config.trustProxyHops), reason: `${bound} over its bound (${seen} this connection); closed` });
+        },
+      );
     });
 
     this.attachRedisAdapter(server, metrics);
@@ -88,16 +131,18 @@ export class NotificationsIoAdapter extends IoAdapter {
 
   /**
    * engine.io answers a refused upgrade with 400; the policy is 403. Refused upgrades are
-   * answered here, before engine.io's own upgrade listener sees them.
+   * answered here, before engine.io's own upgrade listener sees them: `refusal` returns the
+   * raw response to send, or null to let engine.io have the request.
    */
-  private guardUpgrades(allowed: (request: IncomingMessage) => boolean): void {
+  private guardUpgrades(refusal: (request: IncomingMessage) => string | null): void {
     const httpServer = this.httpServer as Server['httpServer'] | undefined;
     if (!httpServer) return;
     const engineListeners = httpServer.listeners('upgrade') as ((request: IncomingMessage, socket: Duplex, head: Buffer) => void)[];
     httpServer.removeAllListeners('upgrade');
     httpServer.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
-      if (!allowed(request)) {
-        socket.end(FORBIDDEN_UPGRADE);
+      const answer = refusal(request);
+      if (answer !== null) {
+        socket.end(answer);
         return;
       }
       for (const listener of engineListeners) listener.call(httpServer, request, socket, head);

@@ -2,8 +2,8 @@ import { Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module.js';
 import { WsExceptionFilter } from '../common/filters/ws-exception.filter.js';
 import { WsJwtGuard } from '../common/guards/ws-jwt.guard.js';
-import { WsRateLimitInterceptor } from '../common/interceptors/ws-rate-limit.interceptor.js';
 import { ConnectionService } from './connection.service.js';
+import { EngineAdmission } from './engine-admission.js';
 import { HandshakeAuthenticator } from './handshake-authenticator.js';
 import { NotificationFanout } from './notification-fanout.js';
 import { NotificationGateway } from './notification.gateway.js';
@@ -11,6 +11,7 @@ import { NotificationRepository } from './notification.repository.js';
 import { NotificationService } from './notification.service.js';
 import { NotificationsController } from './notifications.controller.js';
 import { SessionReconciler } from './session-reconciler.js';
+import { SocketEventBudget } from './socket-event-budget.js';
 import { NotificationsStreamController } from './sse/notifications-stream.controller.js';
 import { SseHub } from './sse/sse-hub.js';
 import { StreamAuthenticator } from './sse/stream-authenticator.js';
@@ -30,7 +31,8 @@ import { StreamTicketStore } from './sse/stream-ticket.store.js';
     HandshakeAuthenticator,
     SessionReconciler,
     WsJwtGuard,
-    WsRateLimitInterceptor,
+    SocketEventBudget,
+    EngineAdmission,
     WsExceptionFilter,
     SseHub,
     StreamAuthenticator,

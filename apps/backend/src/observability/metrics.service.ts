@@ -110,6 +110,18 @@ export class MetricsService {
     labelNames: ['event'] as const,
     registers: [this.registry],
   });
+  readonly securityLogDropped = new Counter({
+    name: 'notify_security_log_dropped_total',
+    help: 'Security log lines dropped by sampling (the events are still counted above), by event name',
+    labelNames: ['event'] as const,
+    registers: [this.registry],
+  });
+  readonly abuseClosures = new Counter({
+    name: 'notify_abuse_closures_total',
+    help: 'Connections and sessions closed for abuse, by bound (connect-attempts, inbound-frames, inbound-bytes, refusals)',
+    labelNames: ['bound'] as const,
+    registers: [this.registry],
+  });
 
   constructor() {
     // Process metrics include event-loop lag (nodejs_eventloop_lag_*), memory and handles.

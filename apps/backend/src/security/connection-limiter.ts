@@ -2,7 +2,7 @@ import { Injectable, OnModuleInit } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { AppConfig } from '../config/app-config.js';
 import { MetricsService, type Transport } from '../observability/metrics.service.js';
-import { RateLimiterFactory, type RateLimit } from './rate-limiter.factory.js';
+import { RateLimiterFactory, type RateLimit, type RateLimitDecision } from './rate-limiter.factory.js';
 import { UserConnectionCounter } from './user-connection-counter.js';
 
 export type ConnectionRefusal = { code: 'CONNECTION_LIMIT'; reason: 'instance' | 'user' | 'ip' } | { code: 'RATE_LIMITED'; reason: 'connect-rate' };
@@ -48,13 +48,23 @@ export class ConnectionLimiter implements OnModuleInit {
     return this.limits.maxConnections;
   }
 
-  /** Before authentication: cheap checks on the peer alone. */
+  /** Before authentication: cheap checks on the peer alone, the connect rate included. */
   async admitPeer(ip: string): Promise<ConnectionRefusal | null> {
+    const local = this.admitLocal(ip);
+    if (local) return local;
+    return (await this.spendConnectRate(ip)).allowed ? null : { code: 'RATE_LIMITED', reason: 'connect-rate' };
+  }
+
+  /** The caps this instance knows without asking anyone (no Redis call). */
+  admitLocal(ip: string): ConnectionRefusal | null {
     if (this.total >= this.limits.maxConnections) return { code: 'CONNECTION_LIMIT', reason: 'instance' };
     if ((this.perIp.get(ip) ?? 0) >= this.limits.maxConnectionsPerIp) return { code: 'CONNECTION_LIMIT', reason: 'ip' };
-    const decision = await this.connectRate.consume(ip);
-    if (!decision.allowed) return { code: 'RATE_LIMITED', reason: 'connect-rate' };
     return null;
+  }
+
+  /** One new connection against CONNECT_RATE_PER_IP. */
+  spendConnectRate(ip: string): Promise<RateLimitDecision> {
+    return this.connectRate.consume(ip);
   }
 
   /** After authentication: takes a slot on every cap, or none. */

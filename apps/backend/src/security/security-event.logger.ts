@@ -1,7 +1,13 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
+import type { AppConfig } from '../config/app-config.js';
 import { MetricsService } from '../observability/metrics.service.js';
 import type { SecurityEvent, SecurityEventFields } from './security-events.js';
+import { SecurityLogSampler } from './security-log-sampler.js';
+
+/** How often a summary of the lines sampling dropped is written (only when some were). */
+const SUMMARY_INTERVAL_MS = 10_000;
 
 const WARN_EVENTS = new Set<SecurityEvent>([
   'AUTHENTICATION_FAILED',
@@ -16,20 +22,52 @@ const WARN_EVENTS = new Set<SecurityEvent>([
   'HIGH_CONNECTION_FAILURE_RATE',
 ]);
 
-/** One JSON line per security event: `"msg":"SECURITY"`, `"event"`, and who/where. */
+/**
+ * One JSON line per security event: `"msg":"SECURITY"`, `"event"`, and who/where. Repeats of
+ * one event from one peer and principal are sampled past a burst (a flood must not become a
+ * flood of log lines); every event is still counted, dropped lines are counted by event, and a
+ * `SECURITY_SUMMARY` line says every SUMMARY_INTERVAL_MS what was dropped and from where.
+ */
 @Injectable()
-export class SecurityEventLogger {
+export class SecurityEventLogger implements OnModuleInit, OnModuleDestroy {
+  private readonly sampler: SecurityLogSampler;
+  private summaryTimer?: NodeJS.Timeout;
+
   constructor(
     @InjectPinoLogger('Security') private readonly logger: PinoLogger,
     private readonly metrics: MetricsService,
-  ) {}
+    config: ConfigService<AppConfig, true>,
+  ) {
+    const abuse = config.get('abuse', { infer: true });
+    this.sampler = new SecurityLogSampler(abuse.securityLogBurst, abuse.securityLogRatePerSec);
+  }
+
+  onModuleInit(): void {
+    this.summaryTimer = setInterval(() => this.summarize(), SUMMARY_INTERVAL_MS).unref();
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.summaryTimer);
+    this.summarize();
+  }
 
   log(event: SecurityEvent, fields: SecurityEventFields = {}): void {
     this.metrics.securityEvents.inc({ event });
     this.countByKind(event, fields);
+    if (!this.sampler.admit(`${event}|${fields.ip ?? ''}|${fields.userId ?? ''}`)) {
+      this.metrics.securityLogDropped.inc({ event });
+      return;
+    }
     const line = { event, ...fields, origin: sanitizeOrigin(fields.origin) };
     if (WARN_EVENTS.has(event)) this.logger.warn(line, 'SECURITY');
     else this.logger.info(line, 'SECURITY');
+  }
+
+  /** Writes what sampling dropped since the last summary, if anything. */
+  summarize(): void {
+    const dropped = this.sampler.drain();
+    if (dropped.total === 0) return;
+    this.logger.warn({ dropped: dropped.total, top: dropped.top, windowMs: SUMMARY_INTERVAL_MS }, 'SECURITY_SUMMARY');
   }
 
   /** The per-kind counters operators alert on, derived here so every caller counts the same way. */

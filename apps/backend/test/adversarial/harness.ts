@@ -303,6 +303,9 @@ class Control {
   private inFlight = new Set<Promise<unknown>>();
   private paused = 0;
   private seq = 0;
+  /** When each publish was sent, by seq; and each delivery to socket B (the other instance): at, ms after the publish. */
+  private readonly sentAt = new Map<number, number>();
+  readonly deliveriesOnB: { at: number; ms: number }[] = [];
 
   private constructor(
     readonly user: Account,
@@ -321,6 +324,16 @@ class Control {
       socket.on('notification:new', (view: NotificationView) => inbox.add(view.id));
       socket.on('disconnect', (reason) => this.disconnects.push(`${name}: ${reason}`));
     }
+    socketB.on('notification:new', (view: NotificationView) => {
+      const sent = this.sentAt.get(Number(/^control #(\d+)$/.exec(view.title)?.[1]));
+      if (sent !== undefined) this.deliveriesOnB.push({ at: Date.now(), ms: Date.now() - sent });
+    });
+  }
+
+  /** p99 (and count) of the delivery delay to socket B for publishes delivered from `since` to `until` (ms epoch). */
+  deliveryP99(since: number, until = Infinity): { p99: number; samples: number } {
+    const delays = this.deliveriesOnB.filter((entry) => entry.at >= since && entry.at < until).map((entry) => entry.ms).sort((x, y) => x - y);
+    return { p99: delays.length ? delays[Math.min(delays.length - 1, Math.ceil(delays.length * 0.99) - 1)] : NaN, samples: delays.length };
   }
 
   static async start(a: Target, b: Target): Promise<Control> {
@@ -352,6 +365,7 @@ class Control {
   async publish(): Promise<void> {
     if (this.paused > 0) return;
     const seq = ++this.seq;
+    this.sentAt.set(seq, Date.now());
     const sent = call(this.a.url, '/notifications', {
       token: this.publisher.token(),
       body: { title: `control #${seq}`, content: 'the control user must receive this', userId: this.user.id },
@@ -406,6 +420,8 @@ class Control {
     this.onSocketA.clear();
     this.onSocketB.clear();
     this.stream.messages.length = 0;
+    this.sentAt.clear();
+    this.deliveriesOnB.length = 0;
   }
 
   close(): void {

@@ -25,7 +25,7 @@ export interface RequestOptions {
   /** null: no Origin header. */
   origin?: string | null;
   timeoutMs?: number;
-  /** Source address of the connection, e.g. 127.0.0.2 to play another client. */
+  /** Source address of the request (`127.0.0.2`: another peer on this machine). */
   localAddress?: string;
 }
 

@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
 import { EVENT_ERROR_CODES, GENERIC_ERROR_MESSAGE, type AckFailure, type ErrorBody, type EventErrorCode } from '@notify-gateway/contracts';
 import type { GatewaySocket } from '../../notifications/gateway-socket.js';
+import { SocketEventBudget } from '../../notifications/socket-event-budget.js';
 import { SecurityEventLogger } from '../../security/security-event.logger.js';
 import { ApiError } from '../errors/api-error.js';
 
@@ -12,7 +13,10 @@ import { ApiError } from '../errors/api-error.js';
 export class WsExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('NotificationGateway');
 
-  constructor(private readonly security: SecurityEventLogger) {}
+  constructor(
+    private readonly security: SecurityEventLogger,
+    private readonly budget: SocketEventBudget,
+  ) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const ws = host.switchToWs();
@@ -32,6 +36,8 @@ export class WsExceptionFilter implements ExceptionFilter {
       const failure: AckFailure = { ok: false, error: body };
       (ack as (response: AckFailure) => void)(failure);
     }
+    // A refused privileged event spends the session's refusal allowance (issue 14, finding 2).
+    if (body.code === 'FORBIDDEN' && user) this.budget.noteRefusal(socket, `forbidden ${String(event)}`);
   }
 }
 
