@@ -66,7 +66,7 @@ export class SocketEventBudget implements OnModuleInit {
 
   private async decide(userId: string): Promise<RateLimitDecision> {
     const known = this.known.retryAfterSec(userId);
-    if (known !== null) return { allowed: false, retryAfterSec: known };
+    if (known !== null) return { allowed: false, retryAfterSec: known, firstInWindow: false };
     const decision = await this.limit.consume(userId);
     if (!decision.allowed) this.known.remember(userId, decision.retryAfterSec);
     return decision;
