@@ -3,14 +3,17 @@ import { JwtModule } from '@nestjs/jwt';
 import { AuthController } from './auth.controller.js';
 import { AuthService } from './auth.service.js';
 import { PasswordHasher } from './password-hasher.js';
+import { JwksKeySource } from './jwks-key-source.js';
+import { TokenRevocations } from './token-revocations.js';
 import { TokenVerifier } from './token-verifier.js';
 import { UserDirectory } from './user-directory.js';
+import { VerificationKeys } from './verification-keys.js';
 
 @Module({
   // Keys and algorithms are passed per call from the validated config; no defaults here.
   imports: [JwtModule.register({})],
   controllers: [AuthController],
-  providers: [AuthService, PasswordHasher, TokenVerifier, UserDirectory],
-  exports: [TokenVerifier, PasswordHasher, UserDirectory],
+  providers: [AuthService, PasswordHasher, TokenVerifier, UserDirectory, JwksKeySource, VerificationKeys, TokenRevocations],
+  exports: [TokenVerifier, PasswordHasher, UserDirectory, TokenRevocations],
 })
 export class AuthModule {}

@@ -263,7 +263,7 @@ describe('loadConfig', () => {
       const first = loadConfig({ NODE_ENV: nodeEnv });
       const second = loadConfig({ NODE_ENV: nodeEnv });
       expect(first.config.jwt.generatedSecret).toBe(true);
-      expect(Buffer.byteLength(first.config.jwt.verifyKey)).toBeGreaterThanOrEqual(32);
+      expect(Buffer.byteLength(first.config.jwt.verifyKey ?? '')).toBeGreaterThanOrEqual(32);
       expect(first.config.jwt.signKey).toBe(first.config.jwt.verifyKey);
       expect(second.config.jwt.verifyKey).not.toBe(first.config.jwt.verifyKey);
       expect(first.warnings).toHaveLength(1);

@@ -1,7 +1,11 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { ServerToClientEvents, SessionEndCode } from '@notify-gateway/contracts';
 import type { Namespace } from 'socket.io';
+import type { AuthenticatedUser } from '../auth/authenticated-user.js';
 import { MetricsService } from '../observability/metrics.service.js';
+
+/** Picks the sessions to end by what their token said (e.g. its jti); absent: all of the user's. */
+export type SessionMatch = (user: AuthenticatedUser) => boolean;
 
 export type DeliverableEvent = 'notification:new' | 'notification:read';
 export type EventPayload<E extends DeliverableEvent> = Parameters<ServerToClientEvents[E]>[0];
@@ -10,8 +14,8 @@ export type EventPayload<E extends DeliverableEvent> = Parameters<ServerToClient
 export interface LocalTransport {
   /** Writes an event to this instance's sessions in `room`, except `exceptSocketId`. */
   deliver?<E extends DeliverableEvent>(room: string, event: E, payload: EventPayload<E>, exceptSocketId?: string): void;
-  /** Ends this instance's sessions of `userId`, telling them why. */
-  endUserSessions(userId: string, code: SessionEndCode): void;
+  /** Ends this instance's sessions of `userId` (those `match` picks), telling them why. */
+  endUserSessions(userId: string, code: SessionEndCode, match?: SessionMatch): void;
 }
 
 const STREAM_CHANNEL = 'ngw:stream-deliver';
@@ -60,6 +64,14 @@ export class NotificationFanout {
   endUserSessions(userId: string, code: SessionEndCode): void {
     if (this.clustered) this.serverSideEmit(END_SESSIONS_CHANNEL, userId, code);
     this.endLocally(userId, code);
+  }
+
+  /**
+   * Ends matching sessions on this instance only: for a caller that hears of the change on
+   * every instance by itself (token revocations have their own channel).
+   */
+  endLocalSessions(userId: string, code: SessionEndCode, match: SessionMatch): void {
+    for (const transport of this.transports) transport.endUserSessions(userId, code, match);
   }
 
   private serverSideEmit(channel: string, ...args: unknown[]): void {

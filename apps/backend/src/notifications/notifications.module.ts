@@ -10,6 +10,8 @@ import { NotificationGateway } from './notification.gateway.js';
 import { NotificationRepository } from './notification.repository.js';
 import { NotificationService } from './notification.service.js';
 import { NotificationsController } from './notifications.controller.js';
+import { RevokedSessions } from './revoked-sessions.js';
+import { SessionRefresh } from './session-refresh.js';
 import { NotificationsStreamController } from './sse/notifications-stream.controller.js';
 import { SseHub } from './sse/sse-hub.js';
 import { StreamAuthenticator } from './sse/stream-authenticator.js';
@@ -34,6 +36,8 @@ import { StreamTicketStore } from './sse/stream-ticket.store.js';
     StreamAuthenticator,
     StreamReplay,
     StreamTicketStore,
+    SessionRefresh,
+    RevokedSessions,
   ],
   exports: [NotificationService, ConnectionService],
 })

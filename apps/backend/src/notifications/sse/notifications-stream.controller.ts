@@ -42,7 +42,7 @@ export class NotificationsStreamController {
   @ApiErrors(401, 403, 503)
   @Header('Cache-Control', 'no-store')
   async ticket(@CurrentUser() user: AuthenticatedUser): Promise<StreamTicketResponse> {
-    const ticket = await this.tickets.issue({ userId: user.userId, exp: user.exp });
+    const ticket = await this.tickets.issue({ userId: user.userId, exp: user.exp, jti: user.jti, iat: user.iat });
     return { ticket, expiresIn: this.tickets.ttlSec };
   }
 
