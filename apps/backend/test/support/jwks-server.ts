@@ -37,7 +37,7 @@ export class JwksServer {
 
   static async start(keys: IdpKey[] = []): Promise<JwksServer> {
     let self: JwksServer | undefined;
-    const server = createServer((request, response) => {
+    const server = createServer((_request, response) => {
       if (!self) return;
       self.fetches += 1;
       response.writeHead(200, { 'content-type': 'application/jwk-set+json' });

@@ -4,10 +4,11 @@ import { originCases } from './origins';
 import { payloadCases } from './payloads';
 import { protocolCases } from './protocol';
 import { tokenCases } from './tokens';
+import { tokenLifecycleCases } from './token-lifecycle';
 
 /** Every hostile case, in the order a pass runs them. */
 export function allCases(): HostileCase[] {
-  return [...tokenCases, ...originCases, ...protocolCases, ...payloadCases, ...httpCases];
+  return [...tokenCases, ...tokenLifecycleCases, ...originCases, ...protocolCases, ...payloadCases, ...httpCases];
 }
 
 export function countByCategory(cases: HostileCase[]): Record<Category, number> {
