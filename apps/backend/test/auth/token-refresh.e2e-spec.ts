@@ -63,6 +63,35 @@ describe('in-band token refresh', () => {
     }
   }, 45_000);
 
+  it('falls back to reconnecting at exp when the server does not answer auth:refresh (an older server)', async () => {
+    const user = await freshUser('admin@acme.test');
+    const reasons: TokenRequestReason[] = [];
+    const received: NotificationView[] = [];
+    const client = createNotificationClient({
+      url: running.url,
+      transports: ['websocket'],
+      refreshMarginMs: 3000,
+      ackTimeoutMs: 1000,
+      getToken: async ({ reason }) => {
+        reasons.push(reason);
+        return user.token({ expiresIn: reasons.length === 1 ? 4 : 600 });
+      },
+      onNotification: (notification) => received.push(notification),
+    });
+    try {
+      while (client.state !== 'live') await settle(25);
+      // What a server from before auth:refresh does: nothing listens for it, nothing acks.
+      for (const socket of namespace().sockets.values()) if (socket.data.user?.userId === user.id) socket.removeAllListeners('auth:refresh');
+      while (!reasons.includes('expired')) await settle(25);
+      while (client.state !== 'live') await settle(25);
+      expect(reasons).toEqual(['connect', 'refresh', 'expired']);
+      await running.app.get(NotificationService).sendToUser(user.id, { title: 'after the fallback', content: 'c' });
+      while (!received.some((notification) => notification.title === 'after the fallback')) await settle(25);
+    } finally {
+      client.close();
+    }
+  }, 20_000);
+
   it('moves the expiry: a socket whose first token expired goes on after a refresh', async () => {
     const user = await freshUser('admin@acme.test');
     const socket = await connect(running.url, { token: user.token({ expiresIn: 2 }) });
