@@ -51,11 +51,14 @@ async function doors(app: RunningApp, token: string): Promise<{ websocket: strin
 
 /** Polls REST on `app` until it answers 401 for `token`, for at most `ms`. */
 async function refusedWithin(app: RunningApp, token: string, ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms;
+  const started = Date.now();
   do {
-    if ((await http(`${app.url}/notifications/unread-count`, { token })).status === 401) return true;
+    if ((await http(`${app.url}/notifications/unread-count`, { token })).status === 401) {
+      process.stdout.write(`revocation seen by the other instance ${Date.now() - started} ms after the logout answered\n`);
+      return true;
+    }
     await settle(25);
-  } while (Date.now() < deadline);
+  } while (Date.now() < started + ms);
   return false;
 }
 
