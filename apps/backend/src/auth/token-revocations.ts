@@ -1,5 +1,6 @@
 import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
+import { SESSION_END_CODES, type SessionEndCode } from '@notify-gateway/contracts';
 import type { AppConfig } from '../config/app-config.js';
 import { ApiError } from '../common/errors/api-error.js';
 import { RedisService } from '../core/redis/redis.module.js';
@@ -9,7 +10,7 @@ import { MetricsService } from '../observability/metrics.service.js';
 /** What was revoked: one token by id, or every token of a user issued before `notBefore`. */
 export type Revocation =
   | { kind: 'token'; userId: string; jti: string; exp: number }
-  | { kind: 'user'; userId: string; notBefore: number };
+  | { kind: 'user'; userId: string; notBefore: number; endCode?: SessionEndCode };
 
 const PRUNE_INTERVAL_MS = 60_000;
 const JTI_SHAPE = /^[\x21-\x7e]{1,256}$/;
@@ -97,11 +98,12 @@ export class TokenRevocations implements OnModuleInit, OnApplicationShutdown {
   /**
    * Refuses every token of the user issued before now, on every instance. The time is rounded
    * up to the next second (`iat` has whole seconds): a token issued in this second is refused
-   * too, and login issues the user's next token with `iat` at that second.
+   * too, and login issues the user's next token with `iat` at that second. `endCode`: what the
+   * ended sessions are told (default TOKEN_REVOKED), e.g. USER_DISCONNECTED for a deactivation.
    */
-  async revokeUser(userId: string): Promise<number> {
+  async revokeUser(userId: string, endCode?: SessionEndCode): Promise<number> {
     const notBefore = Math.ceil(Date.now() / 1000 + 0.001);
-    const revocation: Revocation = { kind: 'user', userId, notBefore: Math.max(notBefore, this.notBefore.get(userId) ?? 0) };
+    const revocation: Revocation = { kind: 'user', userId, notBefore: Math.max(notBefore, this.notBefore.get(userId) ?? 0), ...(endCode ? { endCode } : {}) };
     this.apply(revocation);
     await this.share(revocation, (client) => client.hset(this.usersKey, userId, String(revocation.notBefore)));
     return revocation.notBefore;
@@ -206,7 +208,8 @@ function parseRevocation(message: string): Revocation | null {
     return { kind: 'token', userId, jti: value.jti, exp: value.exp };
   }
   if (value.kind === 'user' && typeof value.notBefore === 'number' && Number.isFinite(value.notBefore)) {
-    return { kind: 'user', userId, notBefore: value.notBefore };
+    const endCode = (SESSION_END_CODES as readonly unknown[]).includes(value.endCode) ? (value.endCode as SessionEndCode) : undefined;
+    return { kind: 'user', userId, notBefore: value.notBefore, ...(endCode ? { endCode } : {}) };
   }
   return null;
 }

@@ -7,10 +7,10 @@ export interface DisconnectOptions {
   /**
    * Also refuse every token of the user issued before now (a per-user not-before time, on
    * every instance), so the user cannot come straight back with the token it holds. Sessions
-   * end with TOKEN_REVOKED. A fresh login works.
+   * end with TOKEN_REVOKED (or `reason`). A fresh login works.
    */
   revokeTokens?: boolean;
-  /** The end code when tokens are not revoked; default USER_DISCONNECTED. */
+  /** What the sessions are told; default USER_DISCONNECTED, or TOKEN_REVOKED with revokeTokens. */
   reason?: SessionEndCode;
 }
 
@@ -35,7 +35,7 @@ export class ConnectionService {
       this.fanout.endUserSessions(userId, reasonOrOptions.reason ?? 'USER_DISCONNECTED');
       return Promise.resolve();
     }
-    return this.revokeAndDisconnect(userId);
+    return this.revokeAndDisconnect(userId, reasonOrOptions.reason ?? 'TOKEN_REVOKED');
   }
 
   /** Refuses every token of the user issued before now, on every instance (e.g. for an identity provider's tokens). */
@@ -48,13 +48,13 @@ export class ConnectionService {
     await this.revocations.revokeToken(userId.toLowerCase(), jti, exp);
   }
 
-  private async revokeAndDisconnect(userId: string): Promise<void> {
+  private async revokeAndDisconnect(userId: string, code: SessionEndCode): Promise<void> {
     try {
       // Every instance ends the refused sessions when it hears of the revocation.
-      await this.revokeUserTokens(userId);
+      await this.revocations.revokeUser(userId.toLowerCase(), code);
     } finally {
       // And through the adapter as well, so sessions end even when Redis refused the write.
-      this.fanout.endUserSessions(userId, 'TOKEN_REVOKED');
+      this.fanout.endUserSessions(userId, code);
     }
   }
 }

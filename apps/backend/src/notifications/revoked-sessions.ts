@@ -28,6 +28,6 @@ export class RevokedSessions implements OnModuleInit, OnApplicationShutdown {
     const match: SessionMatch =
       revocation.kind === 'token' ? (user) => user.jti === revocation.jti : (user) => user.iat === undefined || user.iat < revocation.notBefore;
     this.logger.log({ userId: revocation.userId, kind: revocation.kind }, 'ending revoked sessions');
-    this.fanout.endLocalSessions(revocation.userId, 'TOKEN_REVOKED', match);
+    this.fanout.endLocalSessions(revocation.userId, (revocation.kind === 'user' ? revocation.endCode : undefined) ?? 'TOKEN_REVOKED', match);
   }
 }

@@ -150,6 +150,17 @@ describe('token revocation across two instances', () => {
     expect(freshSocket.connected).toBe(true);
   });
 
+  it('with revokeTokens and a reason (a deactivation), the sessions on both instances are told that reason', async () => {
+    const user = await loginUser();
+    const old = await login(a, user);
+    const onA = await open(a, old);
+    const onB = await open(b, old);
+    const notices = [nextEvent(onA, 'notification:session-expiring'), nextEvent(onB, 'notification:session-expiring')];
+    await b.app.get(ConnectionService).disconnectUser(user.id, { revokeTokens: true, reason: 'USER_DISCONNECTED' });
+    expect(await Promise.all(notices)).toEqual([{ code: 'USER_DISCONNECTED' }, { code: 'USER_DISCONNECTED' }]);
+    expect(await doors(a, old)).toEqual(REFUSED);
+  });
+
   it('an identity provider\'s token without jti or iat is revoked through the service: refused after, a later one accepted', async () => {
     const user = await loginUser();
     const external = sign({ sub: user.id }, TEST_JWT_SECRET, { algorithm: 'HS256', expiresIn: 600, noTimestamp: true });
