@@ -18,6 +18,7 @@ import { NotificationClientError } from './errors.js';
 import { PendingAcks } from './pending-acks.js';
 import { RecentIds } from './recent-ids.js';
 import { connectErrorAction, disconnectAction } from './session-policy.js';
+import { InBandRefresh } from './token-refresh.js';
 import { TypedEmitter, type Listener } from './typed-emitter.js';
 import type {
   ClientState,
@@ -38,6 +39,7 @@ const DEFAULTS = {
   reconnectDelayMs: 1000,
   reconnectDelayMaxMs: 30_000,
   maxAuthFailures: 3,
+  refreshMarginMs: 60_000,
 };
 
 /**
@@ -53,6 +55,7 @@ export class NotificationClient {
   private readonly acks: PendingAcks;
   private readonly pageSize: number;
   private readonly maxAuthFailures: number;
+  private readonly refresh: InBandRefresh;
 
   private current: StateChange = { state: 'idle' };
   private tokenReason: TokenRequestReason = 'connect';
@@ -86,6 +89,12 @@ export class NotificationClient {
       reconnectionDelayMax: maxMs,
       auth: (send) => this.provideToken(send),
     });
+    this.refresh = new InBandRefresh(
+      this.socket,
+      options.getToken,
+      { enabled: options.inBandRefresh ?? true, marginMs: options.refreshMarginMs ?? DEFAULTS.refreshMarginMs, ackTimeoutMs: options.ackTimeoutMs ?? DEFAULTS.ackTimeoutMs },
+      (error) => this.events.emit('error', error),
+    );
     this.listen();
     // Deferred so that listeners added right after construction see 'connecting'.
     if (options.autoConnect ?? true) {
@@ -208,6 +217,7 @@ export class NotificationClient {
     this.options.getToken({ reason: this.tokenReason }).then(
       (token) => {
         if (this.current.state === 'stopped' || this.session !== session) return;
+        this.refresh.tokenSent(token);
         send({ token });
       },
       (error: unknown) => {
@@ -225,6 +235,7 @@ export class NotificationClient {
     this.retry.reset();
     this.sessionEnd = undefined;
     this.tokenReason = 'reconnect';
+    this.refresh.connected();
     this.setState({ state: 'syncing', transport: this.transport });
     this.catchUpNow();
   }
@@ -265,6 +276,7 @@ export class NotificationClient {
   }
 
   private onDisconnect(reason: string): void {
+    this.refresh.disconnected();
     this.cursor.behind();
     this.acks.failAll(`disconnected: ${reason}`);
     clearTimeout(this.syncRetryTimer);
@@ -304,6 +316,7 @@ export class NotificationClient {
     if (this.current.state === 'stopped') return;
     clearTimeout(this.retryTimer);
     clearTimeout(this.syncRetryTimer);
+    this.refresh.disconnected();
     this.session += 1;
     this.cursor.behind();
     // State first: the disconnect below reports synchronously and must see it.

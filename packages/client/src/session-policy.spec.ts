@@ -36,6 +36,12 @@ describe('disconnectAction', () => {
     expect(disconnectAction('transport close', 'USER_DISCONNECTED')).toEqual({ kind: 'stop', reason: 'USER_DISCONNECTED' });
   });
 
+  it('stops after TOKEN_REVOKED; after a refused refresh reconnects with a refreshed token', () => {
+    expect(disconnectAction('io server disconnect', 'TOKEN_REVOKED')).toEqual({ kind: 'stop', reason: 'TOKEN_REVOKED' });
+    expect(disconnectAction('transport close', 'TOKEN_REVOKED')).toEqual({ kind: 'stop', reason: 'TOKEN_REVOKED' });
+    expect(disconnectAction('io server disconnect', 'UNAUTHORIZED')).toEqual({ kind: 'reconnect', tokenReason: 'unauthorized' });
+  });
+
   it('comes back after a server shutdown or a dropped connection', () => {
     expect(disconnectAction('transport close', 'SERVER_SHUTDOWN')).toEqual({ kind: 'auto', tokenReason: 'reconnect' });
     expect(disconnectAction('io server disconnect', 'SERVER_SHUTDOWN')).toEqual({ kind: 'reconnect', tokenReason: 'reconnect' });

@@ -39,6 +39,10 @@ export function disconnectAction(reason: string, sessionEnd: SessionEndCode | un
   if (reason === 'io client disconnect') return { kind: 'stop', reason: 'CLOSED' };
   // Cut off on purpose (deactivated, logged out elsewhere): reconnecting would defeat it.
   if (sessionEnd === 'USER_DISCONNECTED') return { kind: 'stop', reason: 'USER_DISCONNECTED' };
+  // The token was revoked (logout, or every token of the user): the same holds.
+  if (sessionEnd === 'TOKEN_REVOKED') return { kind: 'stop', reason: 'TOKEN_REVOKED' };
+  // A refresh token was refused: come back only with a token the handshake accepts.
+  if (sessionEnd === 'UNAUTHORIZED') return { kind: 'reconnect', tokenReason: 'unauthorized' };
   const tokenReason: TokenRequestReason = sessionEnd === 'TOKEN_EXPIRED' ? 'expired' : 'reconnect';
   if (reason !== 'io server disconnect') return { kind: 'auto', tokenReason };
   // socket.io does not reconnect after a server-side disconnect; these two want us back.

@@ -8,7 +8,7 @@ export type Transport = 'websocket' | 'polling';
  * Why a token is asked for. `unauthorized` (the last one was refused) and `expired` (the server
  * ended the session at `exp`) mean: do not return the same token, refresh it.
  */
-export type TokenRequestReason = 'connect' | 'reconnect' | 'unauthorized' | 'expired';
+export type TokenRequestReason = 'connect' | 'reconnect' | 'unauthorized' | 'expired' | 'refresh';
 export interface TokenRequest {
   reason: TokenRequestReason;
 }
@@ -28,7 +28,8 @@ export type StopReason =
   | 'SERVER_DISCONNECT'
   | 'ORIGIN_NOT_ALLOWED'
   | 'UNAUTHORIZED'
-  | 'TOKEN_UNAVAILABLE';
+  | 'TOKEN_UNAVAILABLE'
+  | 'TOKEN_REVOKED';
 
 export type StateChange =
   | { state: 'stopped'; reason: StopReason }
@@ -66,6 +67,14 @@ export interface NotificationClientOptions {
   reconnectDelayMaxMs?: number;
   /** Consecutive UNAUTHORIZED refusals (each after a token refresh) before stopping; default 3. */
   maxAuthFailures?: number;
+  /**
+   * Refresh the token in band (`auth:refresh`, no reconnect) this long before its `exp`;
+   * default 60000. Never sooner than halfway through the token's remaining life. A server that
+   * does not answer it (older) ends the session at `exp` and the client reconnects as before.
+   */
+  refreshMarginMs?: number;
+  /** Default true; false: always reconnect at `exp`. */
+  inBandRefresh?: boolean;
   /** Default true; with false, call `connect()`. */
   autoConnect?: boolean;
   /** Passed to socket.io-client (e.g. `path`, `extraHeaders` in Node); the client owns the rest. */

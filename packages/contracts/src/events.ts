@@ -7,6 +7,8 @@ export const CLIENT_EVENTS = {
   markAllRead: 'notification:mark-all-read',
   sync: 'notification:sync',
   create: 'notification:create',
+  /** In-band token refresh (issue 18); servers before it do not answer. */
+  refresh: 'auth:refresh',
 } as const;
 
 export const SERVER_EVENTS = {
@@ -45,7 +47,11 @@ export interface RateLimitExceededEvent {
   window: number;
 }
 
-export const SESSION_END_CODES = ['TOKEN_EXPIRED', 'USER_DISCONNECTED', 'SERVER_SHUTDOWN'] as const;
+/**
+ * Why a session ends. `TOKEN_REVOKED`: its token was revoked (logout, or every token of the
+ * user); `UNAUTHORIZED`: an `auth:refresh` token was refused (invalid, or another user's).
+ */
+export const SESSION_END_CODES = ['TOKEN_EXPIRED', 'USER_DISCONNECTED', 'SERVER_SHUTDOWN', 'TOKEN_REVOKED', 'UNAUTHORIZED'] as const;
 export type SessionEndCode = (typeof SESSION_END_CODES)[number];
 export interface SessionExpiringEvent {
   code: SessionEndCode;
@@ -68,6 +74,11 @@ export interface CreateNotificationPayload {
   data?: Record<string, unknown>;
 }
 
+/** `auth:refresh`: a newer token for the same user, to move the session's expiry. */
+export interface AuthRefreshPayload {
+  token: string;
+}
+
 export type AckFailure = { ok: false; error: ErrorBody };
 export type Ack<T extends object = Record<never, never>> = ({ ok: true } & T) | AckFailure;
 
@@ -76,6 +87,8 @@ export type MarkAllReadAck = Ack<{ count: number }>;
 /** `cursor` is where the next sync should start; `hasMore` says a further page is waiting. */
 export type SyncAck = Ack<{ notifications: NotificationView[]; cursor: string | null; hasMore: boolean }>;
 export type CreateAck = Ack<{ notification: NotificationView }>;
+/** `expiresAt`: the session's new expiry, epoch seconds (the new token's `exp`). */
+export type AuthRefreshAck = Ack<{ expiresAt: number }>;
 
 /** socket.io typed maps: `Socket<ServerToClientEvents, ClientToServerEvents>` on the client. */
 export interface ClientToServerEvents {
@@ -83,6 +96,7 @@ export interface ClientToServerEvents {
   'notification:mark-all-read': (payload: MarkAllReadPayload, ack?: (res: MarkAllReadAck) => void) => void;
   'notification:sync': (payload: SyncPayload, ack?: (res: SyncAck) => void) => void;
   'notification:create': (payload: CreateNotificationPayload, ack?: (res: CreateAck) => void) => void;
+  'auth:refresh': (payload: AuthRefreshPayload, ack?: (res: AuthRefreshAck) => void) => void;
 }
 
 export interface ServerToClientEvents {

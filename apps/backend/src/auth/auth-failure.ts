@@ -12,7 +12,11 @@ export type AuthFailureReason =
   | 'UNKNOWN_USER'
   | 'INACTIVE_USER'
   | 'INVALID_TICKET'
-  | 'INVALID_CREDENTIALS';
+  | 'INVALID_CREDENTIALS'
+  // Key rotation, revocation and lifetime (issue 18).
+  | 'UNKNOWN_KEY'
+  | 'TOKEN_REVOKED'
+  | 'LIFETIME_TOO_LONG';
 
 export class AuthFailure extends Error {
   constructor(readonly reason: AuthFailureReason) {

@@ -2,6 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { JwtService } from '@nestjs/jwt';
 import type { LoginResponse } from '@notify-gateway/contracts';
+import { randomUUID } from 'node:crypto';
+import type { AuthenticatedUser } from './authenticated-user.js';
+import { TokenRevocations } from './token-revocations.js';
 import type { AppConfig, JwtConfig } from '../config/app-config.js';
 import { ApiError } from '../common/errors/api-error.js';
 import { SecurityEventLogger } from '../security/security-event.logger.js';
@@ -21,6 +24,7 @@ export class AuthService {
     private readonly throttle: LoginThrottle,
     private readonly security: SecurityEventLogger,
     config: ConfigService<AppConfig, true>,
+    private readonly revocations: TokenRevocations,
   ) {
     this.jwtConfig = config.get('jwt', { infer: true });
   }
@@ -39,10 +43,16 @@ export class AuthService {
     }
     await attempt.notCounted();
 
+    // After a per-user revocation (rounded up to the next second), the new token's iat is at
+    // least that second, so it is not refused with the ones it replaces.
+    const now = Math.floor(Date.now() / 1000);
+    const iat = Math.max(now, this.revocations.notBeforeOf(user.id) ?? 0);
     const accessToken = await this.jwt.signAsync(
-      { sub: user.id, tid: user.tenantId, role: user.role },
+      { sub: user.id, tid: user.tenantId, role: user.role, iat },
       {
         algorithm: this.jwtConfig.algorithm,
+        jwtid: randomUUID(),
+        ...(this.jwtConfig.keyId ? { keyid: this.jwtConfig.keyId } : {}),
         ...(this.jwtConfig.algorithm === 'HS256' ? { secret: this.jwtConfig.signKey } : { privateKey: this.jwtConfig.signKey }),
         expiresIn: this.jwtConfig.expiresInSec,
         ...(this.jwtConfig.issuer ? { issuer: this.jwtConfig.issuer } : {}),
@@ -62,5 +72,15 @@ export class AuthService {
       throw new ApiError(401, 'UNAUTHORIZED', 'Invalid credentials');
     }
     return user;
+  }
+
+  /**
+   * Revokes the caller's token on every instance: by its id, or (a token without one, e.g.
+   * from an identity provider) every token of the user issued so far.
+   */
+  async logout(user: AuthenticatedUser, ip: string): Promise<void> {
+    if (user.jti !== undefined) await this.revocations.revokeToken(user.userId, user.jti, user.exp);
+    else await this.revocations.revokeUser(user.userId);
+    this.security.log('TOKEN_REVOKED', { ip, userId: user.userId, tenantId: user.tenantId, reason: user.jti !== undefined ? 'logout' : 'logout without jti: every token of the user', transport: 'http' });
   }
 }

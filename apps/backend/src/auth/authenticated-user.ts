@@ -8,4 +8,8 @@ export interface AuthenticatedUser {
   email: string;
   /** Token expiry, epoch seconds. */
   exp: number;
+  /** The token's id, when it has one: what logout revokes. */
+  jti?: string;
+  /** When the token was issued, epoch seconds, when it says: compared with the user's not-before. */
+  iat?: number;
 }

@@ -1,81 +1,109 @@
 import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { JwtService } from '@nestjs/jwt';
-import { createPublicKey, createSecretKey, type KeyObject } from 'node:crypto';
 import type { AppConfig, JwtConfig } from '../config/app-config.js';
 import { AuthFailure } from './auth-failure.js';
 import type { AuthenticatedUser } from './authenticated-user.js';
+import { TokenRevocations } from './token-revocations.js';
 import { UserDirectory } from './user-directory.js';
+import { VerificationKeys } from './verification-keys.js';
 
 const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 /** Header parameters that would let the token choose its own key or semantics. */
 const REFUSED_HEADERS = ['jku', 'jwk', 'x5u', 'x5c', 'crit'];
+/** Algorithms any configured key can have; anything else is refused before a key is looked up. */
+const KNOWN_ALGORITHMS = new Set(['HS256', 'RS256', 'ES256']);
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const JTI_SHAPE = /^[\x21-\x7e]{1,256}$/;
 
 interface Claims {
   sub?: unknown;
   exp?: unknown;
   iat?: unknown;
+  jti?: unknown;
+}
+
+interface VerifiedClaims {
+  sub: string;
+  exp: number;
+  iat?: number;
+  jti?: string;
+}
+
+/** What an SSE ticket (or another session a token already vouched for) carries. */
+export interface VouchedSession {
+  userId: string;
+  exp: number;
+  jti?: string;
+  iat?: number;
 }
 
 /**
- * The one place JWT rules live, for REST, WebSocket and SSE: algorithm pinned by config,
- * exp and sub required, iss/aud when configured, bounded size, and an active user behind it.
+ * The one place JWT rules live, for REST, WebSocket and SSE: the key chosen by `kid` with its
+ * own pinned algorithm, exp and sub required, iss/aud when configured, a bounded size and
+ * lifetime, not revoked, and an active user behind it.
  */
 @Injectable()
 export class TokenVerifier {
   private readonly jwtConfig: JwtConfig;
-  /** The verification key, parsed once (see `parseVerifyKey`). */
-  private readonly verifyKey: KeyObject | string;
 
   constructor(
     private readonly jwt: JwtService,
     private readonly users: UserDirectory,
+    private readonly keys: VerificationKeys,
+    private readonly revocations: TokenRevocations,
     config: ConfigService<AppConfig, true>,
   ) {
     this.jwtConfig = config.get('jwt', { infer: true });
-    this.verifyKey = parseVerifyKey(this.jwtConfig);
   }
 
   async verify(token: unknown): Promise<AuthenticatedUser> {
     const claims = await this.verifySignature(token);
-    return this.activeUser(claims.sub, claims.exp);
+    // Memory only, and before the user is read: a revoked token costs no database round trip.
+    if (this.revocations.isRevoked(claims.sub, claims.jti, claims.iat)) throw new AuthFailure('TOKEN_REVOKED');
+    return this.activeUser(claims.sub, claims.exp, claims.jti, claims.iat);
   }
 
   /**
-   * A session a verified token already vouched for (an SSE ticket carries its user and exp):
-   * the exp must still be ahead and the user still active, as for the token itself.
+   * A session a verified token already vouched for (an SSE ticket carries its user, exp, jti
+   * and iat): the exp must still be ahead, the token not revoked since, the user still active.
    */
-  async verifySession(userId: string, exp: number): Promise<AuthenticatedUser> {
+  async verifySession(session: VouchedSession): Promise<AuthenticatedUser> {
+    const { exp } = session;
     if (!Number.isFinite(exp) || exp * 1000 <= Date.now()) throw new AuthFailure('TOKEN_EXPIRED');
-    if (!UUID.test(userId)) throw new AuthFailure('INVALID_CLAIMS');
-    return this.activeUser(userId.toLowerCase(), exp);
+    if (!UUID.test(session.userId)) throw new AuthFailure('INVALID_CLAIMS');
+    const userId = session.userId.toLowerCase();
+    if (this.revocations.isRevoked(userId, session.jti, session.iat)) throw new AuthFailure('TOKEN_REVOKED');
+    return this.activeUser(userId, exp, session.jti, session.iat);
   }
 
-  private async activeUser(userId: string, exp: number): Promise<AuthenticatedUser> {
+  private async activeUser(userId: string, exp: number, jti: string | undefined, iat: number | undefined): Promise<AuthenticatedUser> {
     const user = await this.users.findById(userId);
     if (!user) throw new AuthFailure('UNKNOWN_USER');
     if (!user.isActive) throw new AuthFailure('INACTIVE_USER');
-    return { userId: user.id, tenantId: user.tenantId, role: user.role, email: user.email, exp };
+    return { userId: user.id, tenantId: user.tenantId, role: user.role, email: user.email, exp, ...(jti !== undefined ? { jti } : {}), ...(iat !== undefined ? { iat } : {}) };
   }
 
-  private async verifySignature(token: unknown): Promise<{ sub: string; exp: number }> {
+  private async verifySignature(token: unknown): Promise<VerifiedClaims> {
     if (typeof token !== 'string' || token.length === 0) throw new AuthFailure('MISSING_TOKEN');
     if (token.length > this.jwtConfig.maxTokenLength) throw new AuthFailure('TOKEN_TOO_LARGE');
     if (!JWT_SHAPE.test(token)) throw new AuthFailure('MALFORMED_TOKEN');
 
     const header = decodeHeader(token);
     if (REFUSED_HEADERS.some((name) => name in header)) throw new AuthFailure('UNSUPPORTED_HEADER');
-    // Compared exactly: 'none', 'None', 'HS256' against an RS256 key... all end here.
-    if (header.alg !== this.jwtConfig.algorithm) throw new AuthFailure('ALGORITHM_MISMATCH');
+    // Compared exactly: 'none', 'None', 'hs256'... end here, before any key is looked up.
+    if (typeof header.alg !== 'string' || !KNOWN_ALGORITHMS.has(header.alg)) throw new AuthFailure('ALGORITHM_MISMATCH');
+    const key = await this.keys.find(header.kid);
+    // The key's algorithm, never the token's: HS256 against an RS256 key ends here.
+    if (header.alg !== key.algorithm) throw new AuthFailure('ALGORITHM_MISMATCH');
 
     let claims: Claims;
     try {
       claims = await this.jwt.verifyAsync<Claims & object>(token, {
-        algorithms: [this.jwtConfig.algorithm],
+        algorithms: [key.algorithm],
         // jsonwebtoken takes a KeyObject as is; @nestjs/jwt's option type only names string | Buffer.
-        secret: this.jwtConfig.algorithm === 'HS256' ? (this.verifyKey as string) : undefined,
-        publicKey: this.jwtConfig.algorithm === 'HS256' ? undefined : (this.verifyKey as string),
+        secret: key.algorithm === 'HS256' ? (key.key as string) : undefined,
+        publicKey: key.algorithm === 'HS256' ? undefined : (key.key as string),
         issuer: this.jwtConfig.issuer,
         audience: this.jwtConfig.audience,
         clockTolerance: this.jwtConfig.clockToleranceSec,
@@ -87,24 +115,16 @@ export class TokenVerifier {
     const now = Math.floor(Date.now() / 1000);
     if (typeof claims.exp !== 'number' || !Number.isFinite(claims.exp)) throw new AuthFailure('INVALID_CLAIMS');
     if (typeof claims.sub !== 'string' || !UUID.test(claims.sub)) throw new AuthFailure('INVALID_CLAIMS');
-    if (claims.iat !== undefined && (typeof claims.iat !== 'number' || claims.iat > now + this.jwtConfig.clockToleranceSec)) {
+    if (claims.iat !== undefined && (typeof claims.iat !== 'number' || !Number.isFinite(claims.iat) || claims.iat > now + this.jwtConfig.clockToleranceSec)) {
       throw new AuthFailure('INVALID_CLAIMS');
     }
-    return { sub: claims.sub.toLowerCase(), exp: claims.exp };
-  }
-}
-
-/**
- * Given a string, jsonwebtoken parses the key again on every verify — for an HS256 secret it
- * first tries (and fails) createPublicKey, then createSecretKey: the largest CPU cost of a
- * handshake in the bench profile (docs/BENCHMARKS.md). Parsed once here instead; a key that
- * does not parse stays a string so jsonwebtoken reports it per token exactly as before.
- */
-function parseVerifyKey(config: JwtConfig): KeyObject | string {
-  try {
-    return config.algorithm === 'HS256' ? createSecretKey(Buffer.from(config.verifyKey)) : createPublicKey(config.verifyKey);
-  } catch {
-    return config.verifyKey;
+    if (claims.jti !== undefined && (typeof claims.jti !== 'string' || !JTI_SHAPE.test(claims.jti))) throw new AuthFailure('INVALID_CLAIMS');
+    const maxLifetime = this.jwtConfig.maxLifetimeSec;
+    // Without iat, the lifetime left is all there is to judge.
+    if (maxLifetime !== undefined && claims.exp - (claims.iat ?? now) > maxLifetime + this.jwtConfig.clockToleranceSec) {
+      throw new AuthFailure('LIFETIME_TOO_LONG');
+    }
+    return { sub: claims.sub.toLowerCase(), exp: claims.exp, ...(typeof claims.iat === 'number' ? { iat: claims.iat } : {}), ...(typeof claims.jti === 'string' ? { jti: claims.jti } : {}) };
   }
 }
 

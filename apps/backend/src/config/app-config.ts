@@ -10,8 +10,12 @@ export type RedisConfig =
 
 export interface JwtConfig {
   algorithm: JwtAlgorithm;
-  /** Key used to verify: the HS256 secret or the PEM public key. */
-  verifyKey: string;
+  /**
+   * The primary key (JWT_SECRET or JWT_PUBLIC_KEY, verified with JWT_ALGORITHM): the HS256
+   * secret or the PEM public key; null when only key sets (JWT_SECRETS, JWT_PUBLIC_KEYS,
+   * JWT_JWKS_URL) are configured.
+   */
+  verifyKey: string | null;
   /** Key used to sign login tokens: the HS256 secret or JWT_PRIVATE_KEY; null disables /auth/login. */
   signKey: string | null;
   issuer?: string;
@@ -24,6 +28,41 @@ export interface JwtConfig {
   clockToleranceSec: number;
   /** Longest token accepted, in characters. */
   maxTokenLength: number;
+  // --- Key rotation, JWKS and lifetime (issue 18) ---
+  /** JWT_KEY_ID: the primary key's `kid`, also written on login tokens. */
+  keyId?: string;
+  /** Further verification keys with their `kid`, from JWT_SECRETS and JWT_PUBLIC_KEYS. */
+  staticKeys: StaticVerificationKey[];
+  /** JWT_JWKS_URL and its fetch bounds; unset: no remote key set. */
+  jwks?: JwksConfig;
+  /** JWT_MAX_LIFETIME: longest accepted exp − iat (exp − now without iat), seconds. */
+  maxLifetimeSec?: number;
+}
+
+/** One key of a static set; the algorithm is the key's own, never the token's. */
+export type StaticVerificationKey =
+  | { kid: string; algorithm: 'HS256'; secret: string }
+  | { kid: string; algorithm: 'RS256' | 'ES256'; jwk: JsonWebKeyInput };
+
+/** A public JWK as published in a JWKS document (the fields node:crypto imports). */
+export interface JsonWebKeyInput {
+  kty: string;
+  kid?: string;
+  alg?: string;
+  use?: string;
+  [field: string]: unknown;
+}
+
+export interface JwksConfig {
+  url: string;
+  /** Timeout of one fetch, ms. */
+  timeoutMs: number;
+  /** Largest JWKS response accepted, bytes. */
+  maxBytes: number;
+  /** Periodic refresh interval, seconds. */
+  refreshSec: number;
+  /** An unknown kid refetches at most once per this many seconds. */
+  cooldownSec: number;
 }
 
 export interface HttpBudgetsConfig {

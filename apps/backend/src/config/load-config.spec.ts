@@ -284,7 +284,7 @@ describe('loadConfig', () => {
       const first = loadConfig({ NODE_ENV: nodeEnv });
       const second = loadConfig({ NODE_ENV: nodeEnv });
       expect(first.config.jwt.generatedSecret).toBe(true);
-      expect(Buffer.byteLength(first.config.jwt.verifyKey)).toBeGreaterThanOrEqual(32);
+      expect(Buffer.byteLength(first.config.jwt.verifyKey ?? '')).toBeGreaterThanOrEqual(32);
       expect(first.config.jwt.signKey).toBe(first.config.jwt.verifyKey);
       expect(second.config.jwt.verifyKey).not.toBe(first.config.jwt.verifyKey);
       expect(first.warnings).toHaveLength(1);
@@ -326,6 +326,48 @@ describe('loadConfig', () => {
       expect(refusal({ USER_STATE_CACHE_TTL_MS: '300001' }).variable).toBe('USER_STATE_CACHE_TTL_MS');
       expect(refusal({ USER_STATE_CACHE_MAX_ENTRIES: '10' }).variable).toBe('USER_STATE_CACHE_MAX_ENTRIES');
       expect(refusal({ USER_STATE_SWEEP_INTERVAL_MS: '0' }).variable).toBe('USER_STATE_SWEEP_INTERVAL_MS');
+    });
+  });
+
+  describe('key rotation, JWKS and lifetime (issue 18)', () => {
+    const jwk = { ...generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ format: 'jwk' }), kid: 'rsa-1' };
+
+    it('has no key sets, no JWKS and no lifetime bound by default', () => {
+      expect(loadConfig({}).config.jwt).toMatchObject({ keyId: undefined, staticKeys: [], jwks: undefined, maxLifetimeSec: undefined });
+    });
+
+    it('reads JWT_SECRETS, JWT_PUBLIC_KEYS and JWT_JWKS_URL; a key set needs no primary key, even in production', () => {
+      const { config } = loadConfig({
+        ...PRODUCTION,
+        JWT_SECRET: undefined,
+        JWT_SECRETS: `a=${GOOD_SECRET},b=${GOOD_SECRET}x`,
+        JWT_PUBLIC_KEYS: JSON.stringify({ keys: [jwk] }),
+        JWT_JWKS_URL: 'https://idp.example.com/.well-known/jwks.json',
+        JWT_MAX_LIFETIME: '1d',
+      });
+      expect(config.jwt.verifyKey).toBeNull();
+      expect(config.jwt.signKey).toBeNull();
+      expect(config.jwt.staticKeys.map((key) => [key.kid, key.algorithm])).toEqual([['a', 'HS256'], ['b', 'HS256'], ['rsa-1', 'RS256']]);
+      expect(config.jwt.jwks).toEqual({ url: 'https://idp.example.com/.well-known/jwks.json', timeoutMs: 3000, maxBytes: 65536, refreshSec: 600, cooldownSec: 30 });
+      expect(config.jwt.maxLifetimeSec).toBe(86400);
+    });
+
+    it.each<[string, Env, string, RegExp]>([
+      ['a JWT_SECRETS entry without kid', { JWT_SECRETS: 'just-a-secret' }, 'JWT_SECRETS', /kid=secret/],
+      ['a short JWT_SECRETS secret in production', { ...PRODUCTION, JWT_SECRETS: 'a=short' }, 'JWT_SECRETS', /at least 32 bytes/],
+      ['a kid configured twice', { JWT_KEY_ID: 'a', JWT_SECRETS: `a=${GOOD_SECRET}` }, 'JWT_SECRETS', /twice/],
+      ['JWT_PUBLIC_KEYS that is not JWKS', { JWT_PUBLIC_KEYS: '{"keys":3}' }, 'JWT_PUBLIC_KEYS', /JWKS document/],
+      ['JWT_PUBLIC_KEYS with only a symmetric key', { JWT_PUBLIC_KEYS: '{"keys":[{"kty":"oct","kid":"x","k":"c2VjcmV0"}]}' }, 'JWT_PUBLIC_KEYS', /no usable/],
+      ['JWT_PUBLIC_KEYS naming a missing file', { JWT_PUBLIC_KEYS: '/nonexistent/jwks.json' }, 'JWT_PUBLIC_KEYS', /readable JWKS file/],
+      ['a plain-http JWKS URL in production', { ...PRODUCTION, JWT_JWKS_URL: 'http://idp.example.com/jwks' }, 'JWT_JWKS_URL', /https/],
+      ['a JWKS URL that is not a URL', { JWT_JWKS_URL: 'idp/jwks' }, 'JWT_JWKS_URL', /URL/],
+      ['JWT_EXPIRES_IN above JWT_MAX_LIFETIME', { JWT_EXPIRES_IN: '2h', JWT_MAX_LIFETIME: '1h' }, 'JWT_EXPIRES_IN', /JWT_MAX_LIFETIME/],
+      ['a malformed JWT_MAX_LIFETIME', { JWT_MAX_LIFETIME: 'forever' }, 'JWT_MAX_LIFETIME', /duration/],
+    ])('refuses %s', (_name, env, variable, rule) => {
+      const error = refusal(env);
+      expect(error.variable).toBe(variable);
+      expect(error.rule).toMatch(rule);
+      expect(error.message).not.toContain(GOOD_SECRET);
     });
   });
 });

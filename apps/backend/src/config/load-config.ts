@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import type { AppConfig, HttpBudgetsConfig, JwtAlgorithm, JwtConfig, LogLevel, NodeEnv, RedisConfig } from './app-config.js';
+import { JwksDocumentError, KID_SHAPE, parseJwks } from '../auth/jwks-document.js';
+import type { AppConfig, HttpBudgetsConfig, JwksConfig, JwtAlgorithm, JwtConfig, LogLevel, NodeEnv, RedisConfig, StaticVerificationKey } from './app-config.js';
 import { ConfigError } from './config-error.js';
 
 type Env = Record<string, string | undefined>;
@@ -118,6 +120,7 @@ function loadHttpBudgets(env: Env): HttpBudgetsConfig {
 
 function loadJwt(env: Env, isProduction: boolean, warnings: string[]): JwtConfig {
   const algorithm = oneOf<JwtAlgorithm>(env, 'JWT_ALGORITHM', ['HS256', 'RS256', 'ES256'], 'HS256');
+  const rotation = loadKeyRotation(env, isProduction);
   const common = {
     algorithm,
     issuer: optional(env, 'JWT_ISSUER'),
@@ -125,11 +128,18 @@ function loadJwt(env: Env, isProduction: boolean, warnings: string[]): JwtConfig
     expiresInSec: duration(env, 'JWT_EXPIRES_IN', 15 * 60),
     clockToleranceSec: integer(env, 'JWT_CLOCK_TOLERANCE_SEC', 5, 0, 300),
     maxTokenLength: integer(env, 'JWT_MAX_LENGTH', 4096, 256, 65536),
+    ...rotation,
   };
+  if (common.maxLifetimeSec !== undefined && common.expiresInSec > common.maxLifetimeSec) {
+    throw new ConfigError('JWT_EXPIRES_IN', 'must not exceed JWT_MAX_LIFETIME');
+  }
+  // Key sets or a JWKS URL can stand alone (an identity provider's keys): no primary key needed.
+  const hasKeySets = rotation.staticKeys.length > 0 || rotation.jwks !== undefined;
 
   if (algorithm === 'HS256') {
     const secret = optional(env, 'JWT_SECRET');
     if (secret === undefined) {
+      if (hasKeySets) return { ...common, verifyKey: null, signKey: null, generatedSecret: false };
       if (isProduction) throw new ConfigError('JWT_SECRET', 'must be set in production (or JWT_PUBLIC_KEY with JWT_ALGORITHM)');
       warnings.push('JWT_SECRET is not set: using a random secret for this process; tokens will not survive a restart');
       const generated = randomBytes(48).toString('base64url');
@@ -144,9 +154,88 @@ function loadJwt(env: Env, isProduction: boolean, warnings: string[]): JwtConfig
 
   const publicKey = pem(env, 'JWT_PUBLIC_KEY');
   if (publicKey === undefined) {
+    if (hasKeySets) return { ...common, verifyKey: null, signKey: null, generatedSecret: false };
     throw new ConfigError('JWT_PUBLIC_KEY', `must be set when JWT_ALGORITHM is ${algorithm}`);
   }
   return { ...common, verifyKey: publicKey, signKey: pem(env, 'JWT_PRIVATE_KEY') ?? null, generatedSecret: false };
+}
+
+// --- Key rotation, JWKS and lifetime (issue 18) ------------------------------------------------
+
+type KeyRotationConfig = Pick<JwtConfig, 'keyId' | 'staticKeys' | 'jwks' | 'maxLifetimeSec'>;
+
+function loadKeyRotation(env: Env, isProduction: boolean): KeyRotationConfig {
+  const keyId = optional(env, 'JWT_KEY_ID');
+  if (keyId !== undefined && !KID_SHAPE.test(keyId)) throw new ConfigError('JWT_KEY_ID', 'must be 1-256 printable ASCII characters');
+  const staticKeys = [...secretSet(env, isProduction), ...publicKeySet(env)];
+  const kids = [keyId, ...staticKeys.map((key) => key.kid)].filter((kid): kid is string => kid !== undefined);
+  const duplicate = kids.find((kid, index) => kids.indexOf(kid) !== index);
+  if (duplicate !== undefined) throw new ConfigError('JWT_SECRETS', `kid "${duplicate}" is configured twice (JWT_KEY_ID, JWT_SECRETS, JWT_PUBLIC_KEYS)`);
+  const maxLifetime = optional(env, 'JWT_MAX_LIFETIME');
+  return {
+    keyId,
+    staticKeys,
+    jwks: jwksUrl(env, isProduction),
+    maxLifetimeSec: maxLifetime === undefined ? undefined : duration(env, 'JWT_MAX_LIFETIME', 0),
+  };
+}
+
+/** `kid=secret,kid=secret`: HS256 verification secrets (a secret holds no comma). */
+function secretSet(env: Env, isProduction: boolean): StaticVerificationKey[] {
+  const value = optional(env, 'JWT_SECRETS');
+  if (value === undefined) return [];
+  return value.split(',').map((entry) => {
+    const at = entry.indexOf('=');
+    const kid = entry.slice(0, at).trim();
+    const secret = entry.slice(at + 1).trim();
+    if (at <= 0 || !KID_SHAPE.test(kid) || secret === '') throw new ConfigError('JWT_SECRETS', 'must be a comma-separated list of kid=secret');
+    if (isProduction && Buffer.byteLength(secret) < MIN_HS256_SECRET_BYTES) {
+      throw new ConfigError('JWT_SECRETS', `secret of kid "${kid}" must be at least ${MIN_HS256_SECRET_BYTES} bytes in production`);
+    }
+    return { kid, algorithm: 'HS256', secret };
+  });
+}
+
+/** A JWKS document, inline (starts with `{`) or the path of a file holding one. */
+function publicKeySet(env: Env): StaticVerificationKey[] {
+  const value = optional(env, 'JWT_PUBLIC_KEYS');
+  if (value === undefined) return [];
+  let text = value.trim();
+  if (!text.startsWith('{')) {
+    try {
+      text = readFileSync(resolve(text), 'utf8');
+    } catch {
+      throw new ConfigError('JWT_PUBLIC_KEYS', 'must be a JWKS document or the path of a readable JWKS file');
+    }
+  }
+  try {
+    return parseJwks(text).keys.map(({ kid, algorithm, jwk }) => ({ kid, algorithm, jwk }));
+  } catch (error) {
+    if (error instanceof JwksDocumentError) throw new ConfigError('JWT_PUBLIC_KEYS', error.message);
+    throw error;
+  }
+}
+
+function jwksUrl(env: Env, isProduction: boolean): JwksConfig | undefined {
+  const value = optional(env, 'JWT_JWKS_URL');
+  const bounds = {
+    timeoutMs: integer(env, 'JWT_JWKS_TIMEOUT_MS', 3000, 100, 60000),
+    maxBytes: integer(env, 'JWT_JWKS_MAX_BYTES', 65536, 1024, 1048576),
+    refreshSec: integer(env, 'JWT_JWKS_REFRESH_SEC', 600, 5, 86400),
+    cooldownSec: integer(env, 'JWT_JWKS_COOLDOWN_SEC', 30, 1, 3600),
+  };
+  if (value === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError('JWT_JWKS_URL', 'must be an absolute https:// URL');
+  }
+  // Keys fetched in clear text could be swapped on the way: plain http only off production.
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && !isProduction)) {
+    throw new ConfigError('JWT_JWKS_URL', isProduction ? 'must be an https:// URL in production' : 'must be an http:// or https:// URL');
+  }
+  return { url: url.toString(), ...bounds };
 }
 
 function loadOrigins(env: Env, isProduction: boolean): string[] {

@@ -5,6 +5,9 @@ import type { AuthenticatedUser } from '../auth/authenticated-user.js';
 import { UserDirectory } from '../auth/user-directory.js';
 import { MetricsService } from '../observability/metrics.service.js';
 
+/** Picks the sessions to end by what their token said (e.g. its jti); absent: all of the user's. */
+export type SessionMatch = (user: AuthenticatedUser) => boolean;
+
 export type DeliverableEvent = 'notification:new' | 'notification:read';
 export type EventPayload<E extends DeliverableEvent> = Parameters<ServerToClientEvents[E]>[0];
 
@@ -12,8 +15,8 @@ export type EventPayload<E extends DeliverableEvent> = Parameters<ServerToClient
 export interface LocalTransport {
   /** Writes an event to this instance's sessions in `room`, except `exceptSocketId`. */
   deliver?<E extends DeliverableEvent>(room: string, event: E, payload: EventPayload<E>, exceptSocketId?: string): void;
-  /** Ends this instance's sessions of `userId`, telling them why. */
-  endUserSessions(userId: string, code: SessionEndCode): void;
+  /** Ends this instance's sessions of `userId` (those `match` picks), telling them why. */
+  endUserSessions(userId: string, code: SessionEndCode, match?: SessionMatch): void;
   /** The users holding a session on this instance (for the periodic re-check). */
   sessionUsers?(): Iterable<string>;
   /** Moves this instance's sessions of `user.userId` whose role or tenant differ into the rooms of the new ones. */
@@ -74,9 +77,12 @@ export class NotificationFanout {
     this.endLocally(userId, code);
   }
 
-  /** This instance only: the caller has told (or will tell) the others itself. */
-  endLocalSessions(userId: string, code: SessionEndCode): void {
-    this.endLocally(userId, code);
+  /**
+   * This instance only: for a caller that tells the other instances itself (the user-state and
+   * token-revocation channels); `match` picks which of the user's sessions end.
+   */
+  endLocalSessions(userId: string, code: SessionEndCode, match?: SessionMatch): void {
+    this.endLocally(userId, code, match);
   }
 
   reassignLocalSessions(user: SessionIdentity): void {
@@ -102,10 +108,10 @@ export class NotificationFanout {
     for (const transport of this.transports) transport.deliver?.(room, event, payload, except ?? undefined);
   }
 
-  private endLocally(userId: string, code: SessionEndCode): void {
+  private endLocally(userId: string, code: SessionEndCode, match?: SessionMatch): void {
     // A session cut for a change the cache has not heard of yet (the invalidation travels on
     // another channel, or the host updated the row itself): the reconnect must read the database.
     this.users.forget(userId);
-    for (const transport of this.transports) transport.endUserSessions(userId, code);
+    for (const transport of this.transports) transport.endUserSessions(userId, code, match);
   }
 }

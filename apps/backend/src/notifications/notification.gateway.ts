@@ -11,6 +11,7 @@ import {
 } from '@nestjs/websockets';
 import {
   NOTIFICATIONS_NAMESPACE,
+  type AuthRefreshAck,
   type CreateAck,
   type MarkAllReadAck,
   type MarkReadAck,
@@ -25,15 +26,17 @@ import { EmptyPayloadPipe } from '../common/pipes/empty-payload.pipe.js';
 import { createValidationPipe } from '../common/validation.js';
 import { MetricsService } from '../observability/metrics.service.js';
 import { SecurityEventLogger } from '../security/security-event.logger.js';
+import { AuthRefreshDto } from './dto/auth-refresh.dto.js';
 import { NotificationCreateDto } from './dto/notification-create.dto.js';
 import { NotificationMarkReadDto } from './dto/notification-mark-read.dto.js';
 import { NotificationSyncDto } from './dto/notification-query.dto.js';
 import type { GatewayNamespace, GatewaySocket } from './gateway-socket.js';
 import { HandshakeAuthenticator } from './handshake-authenticator.js';
 import { roomsFor, userRoom } from './notification-audience.js';
-import { NotificationFanout, type EventPayload, type DeliverableEvent, type SessionIdentity } from './notification-fanout.js';
+import { NotificationFanout, type EventPayload, type DeliverableEvent, type SessionIdentity, type SessionMatch } from './notification-fanout.js';
 import { NotificationService } from './notification.service.js';
 import { boundOutboundQueue } from './outbound-bound.js';
+import { REFRESH_REFUSED, SessionRefresh } from './session-refresh.js';
 
 /** Longest timer Node accepts; tokens living longer are re-checked per message anyway. */
 const MAX_TIMER_MS = 2_147_483_647;
@@ -58,6 +61,7 @@ export class NotificationGateway implements OnGatewayInit, OnGatewayConnection, 
     private readonly security: SecurityEventLogger,
     private readonly metrics: MetricsService,
     private readonly config: ConfigService<AppConfig, true>,
+    private readonly refresh: SessionRefresh,
   ) {}
 
   afterInit(namespace: GatewayNamespace): void {
@@ -69,7 +73,7 @@ export class NotificationGateway implements OnGatewayInit, OnGatewayConnection, 
         // Sockets already got it through the adapter; count what this instance wrote.
         if (event === 'notification:new') this.metrics.notificationsDelivered.inc({ transport: 'websocket' }, this.localRoomSize(room));
       },
-      endUserSessions: (userId, code) => this.endLocalSessions(userId, code),
+      endUserSessions: (userId, code, match) => this.endLocalSessions(userId, code, match),
       sessionUsers: () => this.sessionUsers(),
       reassignUserSessions: (user) => this.reassignLocalSessions(user),
     });
@@ -131,6 +135,26 @@ export class NotificationGateway implements OnGatewayInit, OnGatewayConnection, 
     return { ok: true, notification };
   }
 
+  /**
+   * In-band refresh: same socket, same rooms, the expiry moved to the new token's. Counted by
+   * the per-user event budget like every event. A refused token ends the session.
+   */
+  @SubscribeMessage('auth:refresh')
+  async refreshToken(@ConnectedSocket() socket: GatewaySocket, @MessageBody() body: AuthRefreshDto): Promise<AuthRefreshAck> {
+    const outcome = await this.refresh.verify(socket, body.token);
+    if (!outcome.ok) {
+      socket.emit('notification:session-expiring', { code: 'UNAUTHORIZED' });
+      // After the ack: it is written when this promise settles, before the next macrotask.
+      setImmediate(() => socket.disconnect(true));
+      return REFRESH_REFUSED;
+    }
+    if (!socket.connected) return REFRESH_REFUSED;
+    clearTimeout(socket.data.expiryTimer);
+    socket.data.user = outcome.user;
+    this.scheduleExpiry(socket);
+    return { ok: true, expiresAt: outcome.user.exp };
+  }
+
   /** Before the server closes: tell clients to reconnect elsewhere, then drop the transports. */
   beforeApplicationShutdown(): void {
     const namespace = this.namespace;
@@ -157,13 +181,14 @@ export class NotificationGateway implements OnGatewayInit, OnGatewayConnection, 
     socket.data.expiryTimer.unref();
   }
 
-  private endLocalSessions(userId: string, code: SessionEndCode): void {
+  private endLocalSessions(userId: string, code: SessionEndCode, match?: SessionMatch): void {
     const namespace = this.namespace;
     if (!namespace) return;
     const ids = namespace.adapter.rooms.get(userRoom(userId));
-    for (const id of ids ?? []) {
+    for (const id of [...(ids ?? [])]) {
       const socket = namespace.sockets.get(id);
       if (!socket) continue;
+      if (match && !match(socket.data.user)) continue;
       this.logger.log({ clientId: id, userId, code }, 'ending session');
       socket.emit('notification:session-expiring', { code });
       socket.disconnect(true);

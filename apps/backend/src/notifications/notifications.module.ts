@@ -12,6 +12,8 @@ import { NotificationService } from './notification.service.js';
 import { NotificationsController } from './notifications.controller.js';
 import { SessionReconciler } from './session-reconciler.js';
 import { SocketEventBudget } from './socket-event-budget.js';
+import { RevokedSessions } from './revoked-sessions.js';
+import { SessionRefresh } from './session-refresh.js';
 import { NotificationsStreamController } from './sse/notifications-stream.controller.js';
 import { SseHub } from './sse/sse-hub.js';
 import { StreamAuthenticator } from './sse/stream-authenticator.js';
@@ -38,6 +40,8 @@ import { StreamTicketStore } from './sse/stream-ticket.store.js';
     StreamAuthenticator,
     StreamReplay,
     StreamTicketStore,
+    SessionRefresh,
+    RevokedSessions,
   ],
   exports: [NotificationService, ConnectionService],
 })

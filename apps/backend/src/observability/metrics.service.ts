@@ -122,6 +122,29 @@ export class MetricsService {
     labelNames: ['bound'] as const,
     registers: [this.registry],
   });
+  // --- Token lifecycle (issue 18) ---
+  readonly jwksRefreshFailures = new Counter({
+    name: 'notify_jwks_refresh_failures_total',
+    help: 'JWKS fetches that failed (the last good key set stays in use)',
+    registers: [this.registry],
+  });
+  readonly jwksKeys = new Gauge({
+    name: 'notify_jwks_keys',
+    help: 'Keys in the JWKS key set in use',
+    registers: [this.registry],
+  });
+  readonly tokensRevoked = new Counter({
+    name: 'notify_tokens_revoked_total',
+    help: 'Revocations recorded on this instance: by token id (logout) or per-user not-before',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+  readonly tokenRefreshes = new Counter({
+    name: 'notify_token_refreshes_total',
+    help: 'In-band auth:refresh requests, by outcome',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
 
   constructor() {
     // Process metrics include event-loop lag (nodejs_eventloop_lag_*), memory and handles.

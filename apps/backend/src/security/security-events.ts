@@ -16,6 +16,9 @@ export const SECURITY_EVENTS = [
   'HIGH_CONNECTION_USAGE',
   'HIGH_CONNECTION_FAILURE_RATE',
   'CONNECTION_METRICS',
+  // Token lifecycle (issue 18).
+  'TOKEN_REVOKED',
+  'TOKEN_REFRESHED',
 ] as const;
 export type SecurityEvent = (typeof SECURITY_EVENTS)[number];
 

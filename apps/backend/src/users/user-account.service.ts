@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { ROLES, type Role } from '@notify-gateway/contracts';
 import { UserStateChannel } from '../auth/user-state-channel.js';
 import { ApiError } from '../common/errors/api-error.js';
@@ -14,18 +14,24 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  */
 @Injectable()
 export class UserAccountService {
+  private readonly logger = new Logger(UserAccountService.name);
+
   constructor(
     private readonly prisma: PrismaService,
     private readonly connections: ConnectionService,
     private readonly userState: UserStateChannel,
   ) {}
 
-  /** Deactivates the user and ends their sockets and streams on every instance. */
+  /** Deactivates the user, ends their sockets and streams and refuses their tokens on every instance. */
   async deactivate(userId: string): Promise<void> {
     await this.update(userId, { isActive: false });
-    // After the commit: a reconnect now fails verification, so the cut is final. The
-    // invalidation ends the sessions too; this second path goes through the socket.io adapter.
-    this.connections.disconnectUser(userId, 'USER_DISCONNECTED');
+    // After the commit: a reconnect now fails verification, so the cut is final. The tokens are
+    // revoked too, so a later activation does not bring them back. The invalidation ends the
+    // sessions as well; this second path goes through the socket.io adapter.
+    await this.connections.disconnectUser(userId, { revokeTokens: true, reason: 'USER_DISCONNECTED' }).catch((error: unknown) => {
+      // The inactive flag in PostgreSQL already refuses the user; only the revocation is missing.
+      this.logger.warn({ err: error, userId }, 'tokens of the deactivated user not revoked (Redis unavailable); the deactivation holds');
+    });
   }
 
   async activate(userId: string): Promise<void> {

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createPublicKey, randomUUID } from 'node:crypto';
 import { sign, type SignOptions } from 'jsonwebtoken';
 import { rsaKeys } from '../support/hostile-tokens';
 import { demoUser, sql, type DemoEmail } from '../support/users';
@@ -10,9 +10,13 @@ import { demoUser, sql, type DemoEmail } from '../support/users';
 export const ISSUER = 'https://issuer.adversarial.test';
 export const AUDIENCE = 'notify-gateway-adversarial';
 
+/** The key set's kid for the same RSA key (a JWKS kid, for the token-lifecycle cases). */
+export const JWKS_KID = 'adv-jwks-rs256';
+
 export const APP_JWT_ENV = {
   JWT_ALGORITHM: 'RS256',
   JWT_PUBLIC_KEY: rsaKeys.publicKey,
+  JWT_PUBLIC_KEYS: JSON.stringify({ keys: [{ ...createPublicKey(rsaKeys.publicKey).export({ format: 'jwk' }), kid: JWKS_KID, alg: 'RS256', use: 'sig' }] }),
   JWT_PRIVATE_KEY: rsaKeys.privateKey,
   JWT_ISSUER: ISSUER,
   JWT_AUDIENCE: AUDIENCE,

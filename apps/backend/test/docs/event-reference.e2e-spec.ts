@@ -19,7 +19,7 @@ const section = (title: string): string => {
 
 describe('docs/EVENTS.md agrees with packages/contracts', () => {
   it('documents every client event in its section, and no other', () => {
-    const documented = new Set([...section('Client → server').matchAll(/^\| `(notification:[a-z-]+)`/gm)].map((match) => match[1]));
+    const documented = new Set([...section('Client → server').matchAll(/^\| `((?:notification|auth):[a-z-]+)`/gm)].map((match) => match[1]));
     expect(documented).toEqual(new Set(Object.values(CLIENT_EVENTS)));
   });
 

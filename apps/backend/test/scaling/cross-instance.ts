@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { NotificationView } from '@notify-gateway/contracts';
 import { ConnectionService } from '../../src/notifications/connection.service';
 import { publish, uniqueTitle } from '../support/http';
@@ -106,5 +107,17 @@ export function crossInstanceCases(env: () => Record<string, string>): void {
     await gone;
     await settle(100);
     expect(control.connected).toBe(true);
+  });
+
+  it('a token logged out on A is refused on B, and its live socket on B ends with TOKEN_REVOKED', async () => {
+    const token = await tokenFor('user@globex.test', { jwtid: randomUUID() });
+    const live = await connect(b.url, { token });
+    const notice = nextEvent(live, 'notification:session-expiring');
+    const logout = await fetch(`${a.url}/auth/logout`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+    expect(logout.status).toBe(204);
+    expect(await notice).toEqual({ code: 'TOKEN_REVOKED' });
+    await waitForDisconnect(live);
+    expect(await refusal(b.url, { token })).toBe('UNAUTHORIZED');
+    expect(await refusal(b.url, { token: await tokenFor('user@globex.test') })).toBe('CONNECTED');
   });
 }

@@ -36,10 +36,11 @@ export function openSseFeed({ api, lastEventId, onNotification, onRead, onState,
       onNotification(JSON.parse(event.data));
     });
     source.addEventListener('notification:read', (event) => onRead(JSON.parse(event.data)));
-    // The stream ends after this event. A cut-off user must not come back; otherwise reconnect
+    // The stream ends after this event. A cut-off user or a revoked token must not come back; otherwise reconnect
     // (after TOKEN_EXPIRED the ticket request answers 401 and the feed stops).
     source.addEventListener('notification:session-expiring', (event) => {
-      if (JSON.parse(event.data).code === 'USER_DISCONNECTED') stop('USER_DISCONNECTED');
+      const { code } = JSON.parse(event.data);
+      if (code === 'USER_DISCONNECTED' || code === 'TOKEN_REVOKED') stop(code);
     });
     source.onerror = () => {
       source.close();

@@ -46,7 +46,7 @@ export class NotificationsStreamController {
   @Header('Cache-Control', 'no-store')
   @SpendBudget('streamTicket')
   async ticket(@CurrentUser() user: AuthenticatedUser): Promise<StreamTicketResponse> {
-    const ticket = await this.tickets.issue({ userId: user.userId, exp: user.exp });
+    const ticket = await this.tickets.issue({ userId: user.userId, exp: user.exp, jti: user.jti, iat: user.iat });
     return { ticket, expiresIn: this.tickets.ttlSec };
   }
 

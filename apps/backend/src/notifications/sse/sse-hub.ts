@@ -7,7 +7,7 @@ import { MetricsService } from '../../observability/metrics.service.js';
 import type { ConnectionLease } from '../../security/connection-limiter.js';
 import { SecurityEventLogger } from '../../security/security-event.logger.js';
 import { roomsFor, userRoom } from '../notification-audience.js';
-import { NotificationFanout, type DeliverableEvent, type EventPayload, type LocalTransport, type SessionIdentity } from '../notification-fanout.js';
+import { NotificationFanout, type DeliverableEvent, type EventPayload, type LocalTransport, type SessionIdentity, type SessionMatch } from '../notification-fanout.js';
 import { SseStream, type SseStreamObserver, type StreamSession } from './sse-stream.js';
 
 export interface SseHubStats {
@@ -71,8 +71,9 @@ export class SseHub implements LocalTransport, OnModuleInit, BeforeApplicationSh
     if (written > 0) this.metrics.notificationsDelivered.inc({ transport: 'sse' }, written);
   }
 
-  endUserSessions(userId: string, code: SessionEndCode): void {
+  endUserSessions(userId: string, code: SessionEndCode, match?: SessionMatch): void {
     for (const stream of [...(this.byRoom.get(userRoom(userId)) ?? [])]) {
+      if (match && !match(stream.session.user)) continue;
       this.logger.log({ clientId: stream.id, userId, code }, 'ending stream');
       stream.end(code);
     }

@@ -61,7 +61,7 @@ export class StreamAuthenticator {
     const grant = await this.tickets.consume(ticket);
     if (header !== undefined) throw new StreamCredentialRefusal('CONFLICTING_CREDENTIALS');
     if (!grant) throw new AuthFailure('INVALID_TICKET');
-    return this.verifier.verifySession(grant.userId, grant.exp);
+    return this.verifier.verifySession(grant);
   }
 }
 

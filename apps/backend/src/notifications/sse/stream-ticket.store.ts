@@ -11,6 +11,9 @@ export interface TicketGrant {
   userId: string;
   /** Epoch seconds: the stream ends then, as it would have with the token itself. */
   exp: number;
+  /** The token's id and issue time, so a revocation after the ticket was issued still refuses it. */
+  jti?: string;
+  iat?: number;
 }
 
 /** 32 random bytes, base64url: the only shape a ticket can have. */
@@ -77,7 +80,7 @@ export class StreamTicketStore {
     if (!entry) return null;
     this.forget(key, entry.userId);
     if (entry.expiresAt <= Date.now()) return null;
-    return { userId: entry.userId, exp: entry.exp };
+    return { userId: entry.userId, exp: entry.exp, ...revocationFields(entry) };
   }
 
   /** Tickets share one TTL, so insertion order is expiry order: drop from the front. */
@@ -114,9 +117,16 @@ function digest(ticket: string): string {
 function parseGrant(raw: string): TicketGrant | null {
   try {
     const value = JSON.parse(raw) as Partial<TicketGrant>;
-    if (typeof value.userId === 'string' && typeof value.exp === 'number') return { userId: value.userId, exp: value.exp };
+    if (typeof value.userId === 'string' && typeof value.exp === 'number') return { userId: value.userId, exp: value.exp, ...revocationFields(value) };
   } catch {
     // fall through
   }
   return null;
+}
+
+function revocationFields(value: Partial<TicketGrant>): Pick<TicketGrant, 'jti' | 'iat'> {
+  return {
+    ...(typeof value.jti === 'string' ? { jti: value.jti } : {}),
+    ...(typeof value.iat === 'number' ? { iat: value.iat } : {}),
+  };
 }

@@ -5,12 +5,13 @@ import { originCases } from './origins';
 import { payloadCases } from './payloads';
 import { protocolCases } from './protocol';
 import { socketCases } from './sockets';
+import { tokenLifecycleCases } from './token-lifecycle';
 import { tokenCases } from './tokens';
 import { userStateCases } from './user-state';
 
 /** Every hostile case, in the order a pass runs them. */
 export function allCases(): HostileCase[] {
-  return [...tokenCases, ...originCases, ...protocolCases, ...payloadCases, ...httpCases, ...abuseHttpCases, ...userStateCases, ...socketCases];
+  return [...tokenCases, ...tokenLifecycleCases, ...originCases, ...protocolCases, ...payloadCases, ...httpCases, ...abuseHttpCases, ...userStateCases, ...socketCases];
 }
 
 export function countByCategory(cases: HostileCase[]): Record<Category, number> {

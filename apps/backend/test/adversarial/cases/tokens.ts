@@ -106,7 +106,8 @@ export const tokenCases: HostileCase[] = [
   }),
   tokenVariantsCase(
     '"kid" steering the key lookup (path traversal, SQL), signed with the attacker\'s key',
-    { pathTraversal: 'INVALID_SIGNATURE', sql: 'INVALID_SIGNATURE' },
+    // Keys are chosen by kid (issue 18): a kid that names no configured key is refused before any signature check.
+    { pathTraversal: 'UNKNOWN_KEY', sql: 'UNKNOWN_KEY' },
     async (ctx) => {
       const { id } = await ctx.account('USER');
       const forge = (kid: string): string => sign(validClaims(id), attacker.privateKey, { algorithm: 'RS256', header: { alg: 'RS256', kid } });
