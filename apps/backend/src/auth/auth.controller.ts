@@ -8,8 +8,10 @@ import { ApiErrors } from '../common/openapi/api-errors.decorator.js';
 import { LoginResponseDto } from '../common/openapi/response.dto.js';
 import { AuthService } from './auth.service.js';
 import { LoginDto } from './dto/login.dto.js';
+import { GatewayHttp } from '../common/decorators/gateway-http.decorator.js';
 
 @ApiTags('auth')
+@GatewayHttp()
 @Controller('auth')
 export class AuthController {
   constructor(private readonly auth: AuthService) {}

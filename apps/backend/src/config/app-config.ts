@@ -74,4 +74,6 @@ export interface AppConfig {
   logLevel: LogLevel;
   seedPassword: string;
   swaggerEnabled: boolean;
+  /** PostgreSQL schema of the gateway's tables, so they sit apart from a host's own (DATABASE_SCHEMA). */
+  databaseSchema: string;
 }

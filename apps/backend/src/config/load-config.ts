@@ -78,6 +78,7 @@ export function loadConfig(env: Env): LoadedConfig {
     logLevel: oneOf<LogLevel>(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
     seedPassword,
     swaggerEnabled: boolean(env, 'SWAGGER_ENABLED', !isProduction),
+    databaseSchema: schemaName(env, 'DATABASE_SCHEMA', 'public'),
   };
   return { config, warnings };
 }
@@ -164,6 +165,13 @@ function loadRedis(env: Env): RedisConfig {
 function keyPrefix(env: Env, name: string, fallback: string): string {
   const value = optional(env, name) ?? fallback;
   if (!/^[A-Za-z0-9_.-]{1,64}$/.test(value)) throw new ConfigError(name, 'must be 1-64 characters of A-Z a-z 0-9 _ . -');
+  return value;
+}
+
+/** A plain PostgreSQL identifier: it is put in a search_path and schema-qualified names unquoted-safe. */
+function schemaName(env: Env, name: string, fallback: string): string {
+  const value = optional(env, name) ?? fallback;
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(value)) throw new ConfigError(name, 'must be a PostgreSQL schema name: a-z, 0-9 and _, not starting with a digit');
   return value;
 }
 

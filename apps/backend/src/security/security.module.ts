@@ -4,9 +4,11 @@ import { OriginPolicy } from './origin-policy.js';
 import { RateLimiterFactory } from './rate-limiter.factory.js';
 import { SecurityEventLogger } from './security-event.logger.js';
 import { UserConnectionCounter } from './user-connection-counter.js';
+import { GatewayConfigModule } from '../config/gateway-config.module.js';
 
 @Global()
 @Module({
+  imports: [GatewayConfigModule],
   providers: [OriginPolicy, RateLimiterFactory, SecurityEventLogger, ConnectionLimiter, UserConnectionCounter],
   exports: [OriginPolicy, RateLimiterFactory, SecurityEventLogger, ConnectionLimiter],
 })
