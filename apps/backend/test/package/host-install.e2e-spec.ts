@@ -63,6 +63,7 @@ describe('a host NestJS app installs the packed packages and embeds the gateway'
   let hostOutput = '';
   let url: string;
   let migrateOutput: string;
+  let tarball: (name: string) => string;
   const users: Record<'active' | 'admin' | 'inactive', HostUser> = {} as Record<'active' | 'admin' | 'inactive', HostUser>;
 
   beforeAll(async () => {
@@ -75,7 +76,7 @@ describe('a host NestJS app installs the packed packages and embeds the gateway'
     const packArgs = ['pack', '--json', '--silent', '--pack-destination', packs, ...PACKAGES.flatMap((dir) => ['--workspace', dir])];
     const { stdout } = await run('npm', packArgs, { cwd: REPO, timeout: 120_000, maxBuffer: 64 * 1024 * 1024 });
     packed = JSON.parse(stdout) as Packed[];
-    const tarball = (name: string): string => `file:../packs/${packed.find((p) => p.name === name)?.filename ?? 'missing'}`;
+    tarball = (name: string): string => `file:../packs/${packed.find((p) => p.name === name)?.filename ?? 'missing'}`;
 
     hostDir = join(work, 'host');
     cpSync(HOST_TEMPLATE, hostDir, { recursive: true });
@@ -187,6 +188,21 @@ describe('a host NestJS app installs the packed packages and embeds the gateway'
       expect.arrayContaining(['@nestjs/common', '@nestjs/core', '@nestjs/websockets', '@nestjs/platform-socket.io', '@nestjs/platform-express']),
     );
     expect(Object.keys(dependencies('@notify-gateway/backend')).filter((name) => /^@nestjs\/(common|core|websockets|platform-)/.test(name))).toEqual([]);
+  });
+
+  it('the client installs alone, with contracts from a tarball, and loads', async () => {
+    const app = join(work, 'frontend');
+    mkdirSync(app);
+    const tarballs = {
+      '@notify-gateway/client': { spec: tarball('@notify-gateway/client'), workspace: 'packages/client' },
+      '@notify-gateway/contracts': { spec: tarball('@notify-gateway/contracts'), workspace: 'packages/contracts' },
+    };
+    const specs = Object.fromEntries(Object.entries(tarballs).map(([name, { spec }]) => [name, spec]));
+    writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'host-app', private: true, dependencies: specs, devDependencies: {} }));
+    writeFileSync(join(app, 'package-lock.json'), hostLockfile({ repo: REPO, dependencies: {}, devDependencies: {}, tarballs }));
+    await run('npm', ['ci', '--offline', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: app, timeout: 120_000 });
+    const script = "const c = require('@notify-gateway/client'); const client = c.createNotificationClient({ url: 'http://127.0.0.1:9', getToken: async () => 't', autoConnect: false }); console.log(typeof client.connect)";
+    expect((await run(process.execPath, ['-e', script], { cwd: app, timeout: 20_000 })).stdout.trim()).toBe('function');
   });
 
   it('installs real copies, not workspace links, and importing the entry point starts nothing', async () => {
