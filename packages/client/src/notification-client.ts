@@ -32,7 +32,7 @@ import type {
 type GatewaySocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
 const DEFAULTS = {
-  transports: ['polling', 'websocket'] as Transport[],
+  transports: ['websocket'] as Transport[],
   dedupeSize: 1000,
   ackTimeoutMs: 10_000,
   reconnectDelayMs: 1000,
