@@ -1,4 +1,4 @@
-import type { JwtAlgorithm, LogLevel, NodeEnv } from './app-config.js';
+import type { JwtAlgorithm, LogFormat, LogLevel, NodeEnv } from './app-config.js';
 import { ConfigError } from './config-error.js';
 import { loadConfig, type LoadedConfig } from './load-config.js';
 
@@ -44,6 +44,7 @@ export interface NotificationGatewayConfig {
   metricsToken?: string;
   metricsIntervalMs?: number;
   logLevel?: LogLevel;
+  logFormat?: LogFormat;
   trustProxy?: number;
   shutdownTimeoutMs?: number;
   /** Any other variable of the environment schema by its name (README, Configuration). */
@@ -89,6 +90,7 @@ export const OPTION_VARIABLES: Readonly<Record<OptionName, string>> = {
   metricsToken: 'METRICS_TOKEN',
   metricsIntervalMs: 'METRICS_INTERVAL_MS',
   logLevel: 'LOG_LEVEL',
+  logFormat: 'LOG_FORMAT',
   trustProxy: 'TRUST_PROXY',
   shutdownTimeoutMs: 'SHUTDOWN_TIMEOUT_MS',
 };

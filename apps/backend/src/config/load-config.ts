@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
-import type { AppConfig, JwtAlgorithm, JwtConfig, LogLevel, NodeEnv, RedisConfig } from './app-config.js';
+import type { AppConfig, JwtAlgorithm, JwtConfig, LogFormat, LogLevel, NodeEnv, RedisConfig } from './app-config.js';
 import { ConfigError } from './config-error.js';
 
 type Env = Record<string, string | undefined>;
@@ -33,14 +33,15 @@ export function loadConfig(env: Env): LoadedConfig {
   }
 
   const jwt = loadJwt(env, isProduction, warnings);
-  const allowedOrigins = loadOrigins(env, isProduction);
+  const port = integer(env, 'PORT', 4000, 0, 65535);
+  const allowedOrigins = loadOrigins(env, isProduction, port);
   // Refused in production by the seed command, the only thing that uses it there.
   const seedPassword = optional(env, 'SEED_PASSWORD') ?? DEFAULT_SEED_PASSWORD;
 
   const config: AppConfig = {
     nodeEnv,
     isProduction,
-    port: integer(env, 'PORT', 4000, 0, 65535),
+    port,
     host: optional(env, 'HOST') ?? '0.0.0.0',
     trustProxyHops: integer(env, 'TRUST_PROXY', 0, 0, 10),
     databaseUrl,
@@ -79,6 +80,8 @@ export function loadConfig(env: Env): LoadedConfig {
     seedPassword,
     swaggerEnabled: boolean(env, 'SWAGGER_ENABLED', !isProduction),
     databaseSchema: schemaName(env, 'DATABASE_SCHEMA', 'public'),
+    // Readable for a person in development; JSON wherever logs are collected.
+    logFormat: oneOf<LogFormat>(env, 'LOG_FORMAT', ['json', 'pretty'], nodeEnv === 'development' ? 'pretty' : 'json'),
   };
   return { config, warnings };
 }
@@ -116,7 +119,7 @@ function loadJwt(env: Env, isProduction: boolean, warnings: string[]): JwtConfig
   return { ...common, verifyKey: publicKey, signKey: pem(env, 'JWT_PRIVATE_KEY') ?? null, generatedSecret: false };
 }
 
-function loadOrigins(env: Env, isProduction: boolean): string[] {
+function loadOrigins(env: Env, isProduction: boolean, port: number): string[] {
   const listed = [optional(env, 'FRONTEND_URL'), ...(optional(env, 'ALLOWED_ORIGINS') ?? '').split(',')]
     .map((o) => o?.trim())
     .filter((o): o is string => !!o);
@@ -128,7 +131,8 @@ function loadOrigins(env: Env, isProduction: boolean): string[] {
     }
   }
   const origins = listed.map((o) => new URL(o).origin);
-  if (!isProduction) origins.push(...DEV_ORIGINS);
+  // The server's own origin too, so the demo page works on whatever PORT it is served from.
+  if (!isProduction) origins.push(...DEV_ORIGINS, ...(port > 0 ? [`http://localhost:${port}`, `http://127.0.0.1:${port}`] : []));
   return [...new Set(origins)];
 }
 

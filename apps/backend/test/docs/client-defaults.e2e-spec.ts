@@ -30,6 +30,6 @@ describe('packages/client README: default transports', () => {
       }),
     );
     expect(client.transport).toBe('websocket');
-    expect(states.map((s) => s.transport).filter((t) => t !== undefined)).not.toContain('polling');
+    expect(states.map((s) => ('transport' in s ? s.transport : undefined))).not.toContain('polling');
   });
 });

@@ -21,7 +21,7 @@ loginForm.addEventListener('submit', async (event) => {
   try {
     await start(email.value, password.value, transport.value);
   } catch (error) {
-    stop(error.message);
+    stop(error);
   }
 });
 
@@ -62,12 +62,24 @@ async function start(email, password, transport) {
   session.feed = transport === 'sse' ? sseFeed(page.cursor) : socketFeed(transport, page.cursor);
 }
 
+/** Logged out, or refused (the status then says by what, instead of a bare "offline"). */
 function stop(error) {
   if (session && session.feed) session.feed.close();
   session = null;
   api.token = null;
-  view.setStatus('offline');
-  view.showLogin(error);
+  if (!error) {
+    view.setStatus('offline');
+    view.showLogin();
+    return;
+  }
+  view.setStatus('refused', error.code || 'ERROR');
+  view.showLogin(describeRefusal(error));
+  view.log(`refused: ${error.code || ''} ${error.message}`);
+}
+
+function describeRefusal(error) {
+  if (error.code === 'ORIGIN_NOT_ALLOWED') return `${error.message}: add ${location.origin} to ALLOWED_ORIGINS (ORIGIN_NOT_ALLOWED)`;
+  return error.code ? `${error.message} (${error.code})` : error.message;
 }
 
 /** The typed client from the browser bundle: token provider, catch-up, dedupe, reconnect. */
