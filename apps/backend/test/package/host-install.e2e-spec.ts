@@ -162,6 +162,14 @@ describe('a host NestJS app installs the packed packages and embeds the gateway'
     if (work) rmSync(work, { recursive: true, force: true });
   }, 60_000);
 
+  it('docs/BACKEND.md shows exactly the host files this test compiles and runs', () => {
+    const guide = readFileSync(join(REPO, 'docs/BACKEND.md'), 'utf8');
+    for (const file of ['app.module.ts', 'main.ts', 'host-user.directory.ts', 'host-database.ts', 'order-notifier.ts', 'host.controller.ts']) {
+      expect(guide).toContain(['```ts', readFileSync(join(HOST_TEMPLATE, 'src', file), 'utf8').trimEnd(), '```'].join('\n'));
+    }
+    expect(guide).toContain('npx notify-gateway migrate');
+  });
+
   it('packs publishable packages whose versions agree, with LICENSE, types and the migrations', () => {
     const manifests = Object.fromEntries(
       PACKAGES.map((dir) => {
