@@ -1,7 +1,9 @@
 import type { Browser, BrowserContext } from 'playwright-core';
 import { freePort } from '../support/ports';
 import { startApp, type RunningApp } from '../support/test-app';
-import { buildClientBundle, foreignSite, launchChromium, logIn, waitForState, type ForeignSite } from './browser';
+import { http, uniqueTitle } from '../support/http';
+import { tokenFor } from '../support/users';
+import { buildClientBundle, foreignSite, item, launchChromium, logIn, waitForState, type ForeignSite } from './browser';
 
 /**
  * The demo on a PORT of its own choosing, with no ALLOWED_ORIGINS: the server's own origin is
@@ -32,6 +34,36 @@ describe('the demo page on any PORT', () => {
     await logIn(page, 'user@acme.test', 'websocket');
     expect(await page.locator('[data-testid="status"]').textContent()).toBe('live · websocket');
     await page.close();
+  });
+
+  it('an admin sends a USER notification to a user picked by email; only that user gets it', async () => {
+    const admin = await context.newPage();
+    await admin.goto(`${server.url}/demo`);
+    await logIn(admin, 'admin@acme.test', 'websocket');
+    const recipient = await context.newPage();
+    await recipient.goto(`${server.url}/demo`);
+    await logIn(recipient, 'user@acme.test', 'websocket');
+
+    const choices = await admin.locator('select[name="userId"] option').allTextContents();
+    expect(choices).toEqual(expect.arrayContaining(['me', 'user@acme.test']));
+    // Only the admin's own tenant, without the admin itself.
+    expect(choices.filter((email) => email.endsWith('@globex.test') || email === 'admin@acme.test')).toEqual([]);
+
+    const title = uniqueTitle('Picked by email');
+    await admin.locator('select[name="scope"]').selectOption('USER');
+    await admin.locator('select[name="userId"]').selectOption({ label: 'user@acme.test' });
+    await admin.locator('input[name="title"]').fill(title);
+    await admin.locator('textarea[name="content"]').fill('Sent to a recipient chosen by email.');
+    await admin.locator('#send-form button[type="submit"]').click();
+    await admin.locator('[data-testid="send-result"]', { hasText: 'Sent USER' }).waitFor();
+    await item(recipient, title).waitFor();
+    expect(await item(admin, title).count()).toBe(0);
+    await admin.close();
+    await recipient.close();
+
+    // The list is for admins only.
+    expect((await http(`${server.url}/demo/api/users`, { token: await tokenFor('user@acme.test'), origin: null })).status).toBe(403);
+    expect((await http(`${server.url}/demo/api/users`, { origin: null })).status).toBe(401);
   });
 
   it('from an origin it does not allow, shows the refusal and its code', async () => {

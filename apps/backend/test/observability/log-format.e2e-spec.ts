@@ -29,7 +29,7 @@ describe('log format: readable in development, JSON in production', () => {
   }, 60_000);
 
   it('production (and LOG_FORMAT=json in development) writes JSON objects', async () => {
-    for (const env of [{}, { NODE_ENV: 'development', LOG_FORMAT: 'json' }]) {
+    for (const env of [{}, { NODE_ENV: 'development', LOG_FORMAT: 'json' }] as Record<string, string>[]) {
       const server = await ServerProcess.start({ LOG_LEVEL: 'info', ...env });
       try {
         expect((await failedLogin(server)).status).toBe(401);

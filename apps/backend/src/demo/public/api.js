@@ -51,6 +51,11 @@ export class GatewayApi {
     return this.call('POST', '/notifications/read-all');
   }
 
+  /** Demo only: the users an admin may pick as a recipient, by email. */
+  recipients() {
+    return this.call('GET', '/demo/api/users');
+  }
+
   send(notification) {
     return this.call('POST', '/notifications', notification);
   }

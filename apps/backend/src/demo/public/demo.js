@@ -55,6 +55,7 @@ async function start(email, password, transport) {
   const claims = claimsOf(login.accessToken);
   session = { claims, transport, feed: null };
   view.showSession(email, claims.role);
+  if (claims.role === 'ADMIN' || claims.role === 'SUPER_ADMIN') await loadRecipients(email);
   view.log(`logged in as ${email} (${claims.role}), token valid ${login.expiresIn} s`);
   const page = await api.list(20);
   for (const notification of page.items) view.addNotification(notification, markRead, 'bottom');
@@ -63,6 +64,15 @@ async function start(email, password, transport) {
 }
 
 /** Logged out, or refused (the status then says by what, instead of a bare "offline"). */
+/** The USER-scope recipient list: pick by email instead of pasting an id. */
+async function loadRecipients(ownEmail) {
+  try {
+    view.setRecipients(await api.recipients(), ownEmail);
+  } catch (error) {
+    view.log(`recipients: ${error.message}`);
+  }
+}
+
 function stop(error) {
   if (session && session.feed) session.feed.close();
   session = null;

@@ -32,6 +32,13 @@ export class View {
     message.textContent = error || '';
   }
 
+  setRecipients(users, ownEmail) {
+    const select = this.doc.querySelector('#send-form select[name="userId"]');
+    const options = [new Option('me', '')];
+    for (const user of users) if (user.email !== ownEmail) options.push(new Option(user.email, user.id));
+    select.replaceChildren(...options);
+  }
+
   setStatus(state, detail) {
     this.status.dataset.state = state;
     this.status.textContent = detail ? `${state} · ${detail}` : state;
