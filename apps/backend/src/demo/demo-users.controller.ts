@@ -13,13 +13,13 @@ import { PrismaService } from '../core/prisma/prisma.service.js';
 export class DemoUsersController {
   constructor(private readonly prisma: PrismaService) {}
 
-  /** Active users of the admin's tenant; of every tenant for a SUPER_ADMIN (as the send rules allow). */
+  /** Active users of the admin's tenant, newest first; of every tenant for a SUPER_ADMIN (as the send rules allow). */
   @Get('users')
   users(@CurrentUser() user: AuthenticatedUser): Promise<{ id: string; email: string }[]> {
     return this.prisma.user.findMany({
       where: { isActive: true, ...(user.role === 'SUPER_ADMIN' ? {} : { tenantId: user.tenantId }) },
       select: { id: true, email: true },
-      orderBy: { email: 'asc' },
+      orderBy: { createdAt: 'desc' },
       take: 200,
     });
   }

@@ -35,7 +35,8 @@ export class View {
   setRecipients(users, ownEmail) {
     const select = this.doc.querySelector('#send-form select[name="userId"]');
     const options = [new Option('me', '')];
-    for (const user of users) if (user.email !== ownEmail) options.push(new Option(user.email, user.id));
+    const byEmail = [...users].sort((a, b) => a.email.localeCompare(b.email));
+    for (const user of byEmail) if (user.email !== ownEmail) options.push(new Option(user.email, user.id));
     select.replaceChildren(...options);
   }
 

@@ -1,5 +1,6 @@
 import type { Category, HostileCase } from '../harness';
 import { httpCases } from './http';
+import { moduleCases } from './module';
 import { originCases } from './origins';
 import { payloadCases } from './payloads';
 import { protocolCases } from './protocol';
@@ -7,7 +8,7 @@ import { tokenCases } from './tokens';
 
 /** Every hostile case, in the order a pass runs them. */
 export function allCases(): HostileCase[] {
-  return [...tokenCases, ...originCases, ...protocolCases, ...payloadCases, ...httpCases];
+  return [...tokenCases, ...originCases, ...protocolCases, ...payloadCases, ...httpCases, ...moduleCases];
 }
 
 export function countByCategory(cases: HostileCase[]): Record<Category, number> {
