@@ -1,11 +1,19 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, Query } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
+import { IsEmail, MaxLength } from 'class-validator';
 import type { AuthenticatedUser } from '../auth/authenticated-user.js';
 import { CurrentUser, Roles } from '../common/decorators/auth.decorators.js';
 import { GatewayHttp } from '../common/decorators/gateway-http.decorator.js';
+import { ApiError } from '../common/errors/api-error.js';
 import { PrismaService } from '../core/prisma/prisma.service.js';
 
-/** Demo only (never in production): the recipients an admin's USER-scope send can pick, by email. */
+export class DemoRecipientQueryDto {
+  @IsEmail()
+  @MaxLength(254)
+  email!: string;
+}
+
+/** Demo only (never in production): lets an admin's USER-scope send name its recipient by email. */
 @ApiExcludeController()
 @GatewayHttp()
 @Roles('ADMIN', 'SUPER_ADMIN')
@@ -13,14 +21,15 @@ import { PrismaService } from '../core/prisma/prisma.service.js';
 export class DemoUsersController {
   constructor(private readonly prisma: PrismaService) {}
 
-  /** Active users of the admin's tenant, newest first; of every tenant for a SUPER_ADMIN (as the send rules allow). */
-  @Get('users')
-  users(@CurrentUser() user: AuthenticatedUser): Promise<{ id: string; email: string }[]> {
-    return this.prisma.user.findMany({
-      where: { isActive: true, ...(user.role === 'SUPER_ADMIN' ? {} : { tenantId: user.tenantId }) },
+  /** The active user with this email that the admin may send to (its own tenant; any for a SUPER_ADMIN), or 404. */
+  @Get('recipient')
+  async recipient(@CurrentUser() user: AuthenticatedUser, @Query() query: DemoRecipientQueryDto): Promise<{ id: string; email: string }> {
+    const found = await this.prisma.user.findFirst({
+      where: { email: query.email.toLowerCase(), isActive: true, ...(user.role === 'SUPER_ADMIN' ? {} : { tenantId: user.tenantId }) },
       select: { id: true, email: true },
-      orderBy: { createdAt: 'desc' },
-      take: 200,
     });
+    // Another tenant's user is answered exactly like a missing one.
+    if (!found) throw new ApiError(404, 'NOT_FOUND');
+    return found;
   }
 }

@@ -51,9 +51,9 @@ export class GatewayApi {
     return this.call('POST', '/notifications/read-all');
   }
 
-  /** Demo only: the users an admin may pick as a recipient, by email. */
-  recipients() {
-    return this.call('GET', '/demo/api/users');
+  /** Demo only: the user an admin may send to, by email. */
+  recipient(email) {
+    return this.call('GET', `/demo/api/recipient?email=${encodeURIComponent(email)}`);
   }
 
   send(notification) {

@@ -34,12 +34,13 @@ sendForm.elements.scope.addEventListener('change', () => {
 });
 sendForm.addEventListener('submit', async (event) => {
   event.preventDefault();
-  const { scope, userId, title, content, priority } = sendForm.elements;
+  const { scope, recipient, title, content, priority } = sendForm.elements;
   const body = { scope: scope.value, title: title.value, content: content.value, priority: priority.value };
-  if (scope.value === 'USER') body.userId = userId.value.trim() || session.claims.sub;
   const result = sendForm.querySelector('[data-testid="send-result"]');
   result.hidden = false;
   try {
+    // A recipient is named by email; the gateway's API takes the user's id.
+    if (scope.value === 'USER') body.userId = recipient.value.trim() ? (await api.recipient(recipient.value.trim())).id : session.claims.sub;
     const sent = await api.send(body);
     result.textContent = `Sent ${sent.scope} notification #${sent.cursor}`;
     title.value = '';
@@ -55,7 +56,6 @@ async function start(email, password, transport) {
   const claims = claimsOf(login.accessToken);
   session = { claims, transport, feed: null };
   view.showSession(email, claims.role);
-  if (claims.role === 'ADMIN' || claims.role === 'SUPER_ADMIN') await loadRecipients(email);
   view.log(`logged in as ${email} (${claims.role}), token valid ${login.expiresIn} s`);
   const page = await api.list(20);
   for (const notification of page.items) view.addNotification(notification, markRead, 'bottom');
@@ -64,15 +64,6 @@ async function start(email, password, transport) {
 }
 
 /** Logged out, or refused (the status then says by what, instead of a bare "offline"). */
-/** The USER-scope recipient list: pick by email instead of pasting an id. */
-async function loadRecipients(ownEmail) {
-  try {
-    view.setRecipients(await api.recipients(), ownEmail);
-  } catch (error) {
-    view.log(`recipients: ${error.message}`);
-  }
-}
-
 function stop(error) {
   if (session && session.feed) session.feed.close();
   session = null;

@@ -32,14 +32,6 @@ export class View {
     message.textContent = error || '';
   }
 
-  setRecipients(users, ownEmail) {
-    const select = this.doc.querySelector('#send-form select[name="userId"]');
-    const options = [new Option('me', '')];
-    const byEmail = [...users].sort((a, b) => a.email.localeCompare(b.email));
-    for (const user of byEmail) if (user.email !== ownEmail) options.push(new Option(user.email, user.id));
-    select.replaceChildren(...options);
-  }
-
   setStatus(state, detail) {
     this.status.dataset.state = state;
     this.status.textContent = detail ? `${state} · ${detail}` : state;
