@@ -7,7 +7,7 @@ import { AppModule, type AppModuleOptions } from './app.module.js';
 import { setupOpenApi } from './common/openapi/openapi.js';
 import type { AppConfig } from './config/app-config.js';
 import { OriginPolicy } from './security/origin-policy.js';
-import { NotificationsIoAdapter } from './notifications/notifications-io.adapter.js';
+import { setupNotificationGateway } from './module/setup-notification-gateway.js';
 
 /**
  * Creates the configured application, not yet listening. Shared by main.ts and the tests, so
@@ -40,7 +40,7 @@ export async function createApp(config: AppConfig, options: AppModuleOptions = {
   const server = app.getHttpServer() as Server;
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
-  app.useWebSocketAdapter(new NotificationsIoAdapter(app, config));
+  setupNotificationGateway(app);
   // The REST reference at /docs: outside production, or when SWAGGER_ENABLED=true.
   if (config.swaggerEnabled) setupOpenApi(app);
   return app;

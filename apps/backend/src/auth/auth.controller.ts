@@ -9,8 +9,10 @@ import { LoginResponseDto } from '../common/openapi/response.dto.js';
 import { AuthService } from './auth.service.js';
 import type { AuthenticatedUser } from './authenticated-user.js';
 import { LoginDto } from './dto/login.dto.js';
+import { GatewayHttp } from '../common/decorators/gateway-http.decorator.js';
 
 @ApiTags('auth')
+@GatewayHttp()
 @Controller('auth')
 export class AuthController {
   constructor(private readonly auth: AuthService) {}

@@ -1,7 +1,9 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
+import type { Role } from '@notify-gateway/contracts';
 import type { AppConfig } from '../config/app-config.js';
 import { PrismaService } from '../core/prisma/prisma.service.js';
+import { DirectoryMirror } from './directory-mirror.js';
 import { UserStateCache, type UserState } from './user-state-cache.js';
 
 export type DirectoryUser = UserState;
@@ -10,9 +12,26 @@ export interface LoginCandidate extends DirectoryUser {
   passwordHash: string;
 }
 
+/** What the gateway must know of a user, from whichever table holds it. */
+export interface UserDirectoryEntry {
+  id: string;
+  tenantId: string;
+  role: Role;
+  isActive: boolean;
+}
+
+/** A host's own users table, plugged in with NotificationGatewayModule's `userDirectory` (docs/BACKEND.md). */
+export interface UserDirectorySource {
+  findById(id: string): Promise<UserDirectoryEntry | null>;
+}
+
+/** Injection token of the host's UserDirectorySource; without one the gateway's `users` table answers. */
+export const USER_DIRECTORY_SOURCE = Symbol('USER_DIRECTORY_SOURCE');
+
 /**
- * Reads users for authentication. `findById` (every handshake, request and socket event) is
- * served from the user-state cache; `UserStateChannel` invalidates it on every instance.
+ * Reads users for authentication, from the gateway's `users` table or a host's directory.
+ * `findById` (every handshake, request and socket event) is served from the user-state cache;
+ * `UserStateChannel` invalidates it on every instance.
  */
 @Injectable()
 export class UserDirectory {
@@ -21,6 +40,8 @@ export class UserDirectory {
   constructor(
     private readonly prisma: PrismaService,
     config: ConfigService<AppConfig, true>,
+    @Optional() @Inject(USER_DIRECTORY_SOURCE) private readonly source?: UserDirectorySource,
+    @Optional() private readonly mirror?: DirectoryMirror,
   ) {
     const { cacheTtlMs, cacheMaxEntries } = config.get('userState', { infer: true });
     this.cache = new UserStateCache({ ttlMs: cacheTtlMs, maxEntries: cacheMaxEntries });
@@ -28,13 +49,15 @@ export class UserDirectory {
 
   /** The password hash is not read here. */
   findById(id: string): Promise<DirectoryUser | null> {
-    return this.cache.get(id, (key) => this.prisma.user.findUnique({ where: { id: key }, select: USER_FIELDS }));
+    return this.cache.get(id, (key) => this.read(key));
   }
 
-  /** Straight from the database, bypassing the cache (and refreshing it): the re-check of live sessions. */
+  /** Straight from the source, bypassing the cache (and refreshing it): the re-check of live sessions. */
   async findFresh(ids: string[]): Promise<Map<string, DirectoryUser>> {
     const generation = this.cache.currentGeneration();
-    const rows = await this.prisma.user.findMany({ where: { id: { in: ids } }, select: USER_FIELDS });
+    const rows = this.source
+      ? (await Promise.all(ids.map((id) => this.fromSource(id)))).filter((row): row is DirectoryUser => row !== null)
+      : await this.prisma.user.findMany({ where: { id: { in: ids } }, select: USER_FIELDS });
     this.cache.storeAll(rows, generation);
     return new Map(rows.map((row) => [row.id, row]));
   }
@@ -51,6 +74,20 @@ export class UserDirectory {
 
   findByEmail(email: string): Promise<LoginCandidate | null> {
     return this.prisma.user.findUnique({ where: { email: email.toLowerCase() }, select: { ...USER_FIELDS, passwordHash: true } });
+  }
+
+  private read(id: string): Promise<DirectoryUser | null> {
+    if (this.source) return this.fromSource(id);
+    return this.prisma.user.findUnique({ where: { id }, select: USER_FIELDS });
+  }
+
+  /** The host's answer decides; its active users are mirrored so notifications can name them. */
+  private async fromSource(id: string): Promise<DirectoryUser | null> {
+    const entry = await this.source?.findById(id);
+    if (!entry) return null;
+    const user = { id: entry.id, tenantId: entry.tenantId, role: entry.role, isActive: entry.isActive, email: '' };
+    if (user.isActive) await this.mirror?.ensure(user);
+    return user;
   }
 }
 

@@ -1,6 +1,7 @@
 /** The validated configuration. Nothing else in the app reads process.env. */
 export type NodeEnv = 'development' | 'production' | 'test';
 export type JwtAlgorithm = 'HS256' | 'RS256' | 'ES256';
+export type LogFormat = 'json' | 'pretty';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 export type RedisConfig =
@@ -162,4 +163,8 @@ export interface AppConfig {
   logLevel: LogLevel;
   seedPassword: string;
   swaggerEnabled: boolean;
+  /** PostgreSQL schema of the gateway's tables, so they sit apart from a host's own (DATABASE_SCHEMA). */
+  databaseSchema: string;
+  /** `pretty` (one readable line per entry) or `json` (one object a line); LOG_FORMAT. */
+  logFormat: LogFormat;
 }

@@ -5,7 +5,8 @@ import { DEFAULT_SEED_PASSWORD, loadConfig } from './load-config.js';
 
 type Env = Record<string, string | undefined>;
 
-const DEV_ORIGINS = ['http://localhost:3000', 'http://localhost:4000', 'http://localhost:4200', 'http://localhost:5173'];
+// The usual dev servers, and the gateway's own origin on the default PORT (the demo page).
+const DEV_ORIGINS = ['http://localhost:3000', 'http://localhost:4000', 'http://localhost:4200', 'http://localhost:5173', 'http://127.0.0.1:4000'];
 const GOOD_SECRET = 'unit-test-secret-0123456789abcdef0123456789abcdef'; // 48 bytes
 const PRODUCTION: Env = {
   NODE_ENV: 'production',
@@ -309,6 +310,12 @@ describe('loadConfig', () => {
       expect(loadConfig(env).config.allowedOrigins).toEqual(['https://app.example.com', ...DEV_ORIGINS]);
       expect(loadConfig({ ...env, NODE_ENV: 'test' }).config.allowedOrigins).toEqual(['https://app.example.com', ...DEV_ORIGINS]);
       expect(loadConfig({ ...PRODUCTION, ...env }).config.allowedOrigins).toEqual(['https://app.example.com']);
+    });
+
+    it('allows the server\'s own origin on whatever PORT it runs, outside production only', () => {
+      expect(loadConfig({ PORT: '4711' }).config.allowedOrigins).toEqual(expect.arrayContaining(['http://localhost:4711', 'http://127.0.0.1:4711']));
+      expect(loadConfig({ ...PRODUCTION, PORT: '4711' }).config.allowedOrigins).toEqual(['https://app.example.com']);
+      expect(loadConfig({ PORT: '0' }).config.allowedOrigins.filter((o) => o.endsWith(':0'))).toEqual([]);
     });
 
     it('still refuses a * origin', () => {

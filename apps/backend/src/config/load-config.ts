@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { JwksDocumentError, KID_SHAPE, parseJwks } from '../auth/jwks-document.js';
-import type { AppConfig, HttpBudgetsConfig, JwksConfig, JwtAlgorithm, JwtConfig, LogLevel, NodeEnv, RedisConfig, StaticVerificationKey } from './app-config.js';
+import type { AppConfig, HttpBudgetsConfig, JwksConfig, JwtAlgorithm, JwtConfig, LogFormat, LogLevel, NodeEnv, RedisConfig, StaticVerificationKey } from './app-config.js';
 import { ConfigError } from './config-error.js';
 
 type Env = Record<string, string | undefined>;
@@ -35,14 +35,15 @@ export function loadConfig(env: Env): LoadedConfig {
   }
 
   const jwt = loadJwt(env, isProduction, warnings);
-  const allowedOrigins = loadOrigins(env, isProduction);
+  const port = integer(env, 'PORT', 4000, 0, 65535);
+  const allowedOrigins = loadOrigins(env, isProduction, port);
   // Refused in production by the seed command, the only thing that uses it there.
   const seedPassword = optional(env, 'SEED_PASSWORD') ?? DEFAULT_SEED_PASSWORD;
 
   const config: AppConfig = {
     nodeEnv,
     isProduction,
-    port: integer(env, 'PORT', 4000, 0, 65535),
+    port,
     host: optional(env, 'HOST') ?? '0.0.0.0',
     trustProxyHops: integer(env, 'TRUST_PROXY', 0, 0, 10),
     databaseUrl,
@@ -96,6 +97,9 @@ export function loadConfig(env: Env): LoadedConfig {
     logLevel: oneOf<LogLevel>(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
     seedPassword,
     swaggerEnabled: boolean(env, 'SWAGGER_ENABLED', !isProduction),
+    databaseSchema: schemaName(env, 'DATABASE_SCHEMA', 'public'),
+    // Readable for a person in development; JSON wherever logs are collected.
+    logFormat: oneOf<LogFormat>(env, 'LOG_FORMAT', ['json', 'pretty'], nodeEnv === 'development' ? 'pretty' : 'json'),
   };
   if (config.abuse.inboundBytesPerSec < config.ws.maxPayloadBytes) {
     throw new ConfigError('WS_INBOUND_BYTES_PER_SEC', 'must be at least WS_MAX_PAYLOAD_BYTES (one message of the largest size must fit)');
@@ -238,7 +242,7 @@ function jwksUrl(env: Env, isProduction: boolean): JwksConfig | undefined {
   return { url: url.toString(), ...bounds };
 }
 
-function loadOrigins(env: Env, isProduction: boolean): string[] {
+function loadOrigins(env: Env, isProduction: boolean, port: number): string[] {
   const listed = [optional(env, 'FRONTEND_URL'), ...(optional(env, 'ALLOWED_ORIGINS') ?? '').split(',')]
     .map((o) => o?.trim())
     .filter((o): o is string => !!o);
@@ -250,7 +254,8 @@ function loadOrigins(env: Env, isProduction: boolean): string[] {
     }
   }
   const origins = listed.map((o) => new URL(o).origin);
-  if (!isProduction) origins.push(...DEV_ORIGINS);
+  // The server's own origin too, so the demo page works on whatever PORT it is served from.
+  if (!isProduction) origins.push(...DEV_ORIGINS, ...(port > 0 ? [`http://localhost:${port}`, `http://127.0.0.1:${port}`] : []));
   return [...new Set(origins)];
 }
 
@@ -287,6 +292,13 @@ function loadRedis(env: Env): RedisConfig {
 function keyPrefix(env: Env, name: string, fallback: string): string {
   const value = optional(env, name) ?? fallback;
   if (!/^[A-Za-z0-9_.-]{1,64}$/.test(value)) throw new ConfigError(name, 'must be 1-64 characters of A-Z a-z 0-9 _ . -');
+  return value;
+}
+
+/** A plain PostgreSQL identifier: it is put in a search_path and schema-qualified names unquoted-safe. */
+function schemaName(env: Env, name: string, fallback: string): string {
+  const value = optional(env, name) ?? fallback;
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(value)) throw new ConfigError(name, 'must be a PostgreSQL schema name: a-z, 0-9 and _, not starting with a digit');
   return value;
 }
 

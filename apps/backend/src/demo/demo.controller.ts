@@ -4,10 +4,12 @@ import type { Response } from 'express';
 import { Public } from '../common/decorators/auth.decorators.js';
 import { ApiError } from '../common/errors/api-error.js';
 import { DemoAssets } from './demo-assets.js';
+import { GatewayHttp } from '../common/decorators/gateway-http.decorator.js';
 
 /** The demo page and its scripts, same origin as the API (Helmet's CSP allows 'self' scripts only). */
 @Public()
 @ApiExcludeController()
+@GatewayHttp()
 @Controller('demo')
 export class DemoController {
   constructor(private readonly assets: DemoAssets) {}

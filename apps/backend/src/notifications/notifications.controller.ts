@@ -10,12 +10,14 @@ import { CountDto, NotificationPageDto, NotificationViewDto, OkCountDto } from '
 import { NotificationCreateDto } from './dto/notification-create.dto.js';
 import { NotificationListQueryDto } from './dto/notification-query.dto.js';
 import { NotificationService } from './notification.service.js';
+import { GatewayHttp } from '../common/decorators/gateway-http.decorator.js';
 
 const notFoundOnBadId = new ParseUUIDPipe({ exceptionFactory: () => new ApiError(404, 'NOT_FOUND') });
 
 @ApiTags('notifications')
 @ApiBearerAuth()
 @ApiErrors(401, 403)
+@GatewayHttp()
 @Controller('notifications')
 export class NotificationsController {
   constructor(private readonly notifications: NotificationService) {}

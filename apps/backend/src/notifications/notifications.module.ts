@@ -19,9 +19,10 @@ import { SseHub } from './sse/sse-hub.js';
 import { StreamAuthenticator } from './sse/stream-authenticator.js';
 import { StreamReplay } from './sse/stream-replay.js';
 import { StreamTicketStore } from './sse/stream-ticket.store.js';
+import { GatewayConfigModule } from '../config/gateway-config.module.js';
 
 @Module({
-  imports: [AuthModule],
+  imports: [AuthModule, GatewayConfigModule],
   // The stream routes first: /notifications/stream must never reach a parameterised route.
   controllers: [NotificationsStreamController, NotificationsController],
   providers: [

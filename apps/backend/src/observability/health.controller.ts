@@ -3,15 +3,24 @@ import { ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, type HealthCheckResult } from '@nestjs/terminus';
 import { Public } from '../common/decorators/auth.decorators.js';
 import { DependencyHealth } from './dependency.health.js';
+import { GatewayHttp } from '../common/decorators/gateway-http.decorator.js';
 
 @ApiTags('operations')
 @Public()
+@GatewayHttp()
 @Controller('health')
 export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
     private readonly dependencies: DependencyHealth,
   ) {}
+
+  /** As /health/live: what a probe tries first. */
+  @Get()
+  @HealthCheck()
+  root(): Promise<HealthCheckResult> {
+    return this.live();
+  }
 
   /** The process is up and its event loop turns. */
   @Get('live')

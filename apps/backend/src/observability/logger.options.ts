@@ -24,6 +24,12 @@ export const REDACTED_PATHS = [
   'authorization',
 ];
 
+/** LOG_FORMAT=pretty: one compact, readable line per entry (pino-pretty, in pino's worker thread). */
+const PRETTY = {
+  target: require.resolve('pino-pretty'),
+  options: { singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,req.remoteAddress' },
+};
+
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
 /** JSON logs, one object a line; request ids; query strings (SSE tickets) never logged. */
@@ -32,7 +38,8 @@ export function loggerOptions(config: AppConfig, destination?: DestinationStream
     pinoHttp: {
       level: config.logLevel,
       formatters: { level: (label: string) => ({ level: label }) },
-      stream: destination,
+      // A capture stream (tests) takes the JSON lines as they are.
+      ...(config.logFormat === 'pretty' && !destination ? { transport: PRETTY } : { stream: destination }),
       redact: { paths: REDACTED_PATHS, censor: '[REDACTED]' },
       genReqId: (request: IncomingMessage, response: ServerResponse) => {
         const presented = request.headers['x-request-id'];

@@ -8,9 +8,11 @@ import { Public } from '../common/decorators/auth.decorators.js';
 import { ApiError } from '../common/errors/api-error.js';
 import { Registry } from 'prom-client';
 import { MetricsService } from './metrics.service.js';
+import { GatewayHttp } from '../common/decorators/gateway-http.decorator.js';
 
 @ApiTags('operations')
 @Public()
+@GatewayHttp()
 @Controller('metrics')
 export class MetricsController {
   private readonly token?: Buffer;

@@ -2,15 +2,14 @@ import { Global, Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { ConnectionMonitor } from './connection-monitor.js';
 import { DependencyHealth } from './dependency.health.js';
-import { HealthController } from './health.controller.js';
-import { MetricsController } from './metrics.controller.js';
 import { MetricsService } from './metrics.service.js';
+import { GatewayConfigModule } from '../config/gateway-config.module.js';
 
 @Global()
 @Module({
-  imports: [TerminusModule.forRoot({ logger: false })],
-  controllers: [HealthController, MetricsController],
+  imports: [TerminusModule.forRoot({ logger: false }), GatewayConfigModule],
   providers: [MetricsService, DependencyHealth, ConnectionMonitor],
-  exports: [MetricsService],
+  // The routes (HealthController, MetricsController) are mounted by NotificationGatewayModule, as its options say.
+  exports: [MetricsService, DependencyHealth, TerminusModule],
 })
 export class ObservabilityModule {}

@@ -5,9 +5,11 @@ import { RateLimiterFactory } from './rate-limiter.factory.js';
 import { RequestBudgets } from './request-budgets.js';
 import { SecurityEventLogger } from './security-event.logger.js';
 import { UserConnectionCounter } from './user-connection-counter.js';
+import { GatewayConfigModule } from '../config/gateway-config.module.js';
 
 @Global()
 @Module({
+  imports: [GatewayConfigModule],
   providers: [OriginPolicy, RateLimiterFactory, SecurityEventLogger, ConnectionLimiter, UserConnectionCounter, RequestBudgets],
   exports: [OriginPolicy, RateLimiterFactory, SecurityEventLogger, ConnectionLimiter, RequestBudgets],
 })

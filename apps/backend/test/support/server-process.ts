@@ -119,11 +119,11 @@ export class ServerProcess {
     return this.waitForExit(timeoutMs);
   }
 
-  /** Log lines of stdout, parsed. */
+  /** JSON log lines of stdout, parsed (in development, LOG_FORMAT=pretty lines are for people and skipped). */
   logEntries(): Record<string, unknown>[] {
     return this.stdout
       .split('\n')
-      .filter((line) => line.trim() !== '')
+      .filter((line) => line.startsWith('{'))
       .map((line) => JSON.parse(line) as Record<string, unknown>);
   }
 }

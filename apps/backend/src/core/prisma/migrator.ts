@@ -48,6 +48,21 @@ export function repoRoot(): string {
   }
 }
 
+/**
+ * The migrations next to this code: the repository's prisma/migrations in a source checkout
+ * (which has tsconfig.app.json), the copy shipped in the npm package (`migrations/`) otherwise.
+ * Never a parent directory's: an installed package must not pick up its host's own migrations.
+ */
+export function defaultMigrationsDir(): string {
+  const packageRoot = resolve(__dirname, '..', '..', '..');
+  if (existsSync(join(packageRoot, 'tsconfig.app.json'))) return resolve(repoRoot(), 'prisma', 'migrations');
+  return join(packageRoot, 'migrations');
+}
+
+function quoteIdentifier(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
 function sha256Hex(data: Buffer | string): string {
   return createHash('sha256').update(data).digest('hex');
 }
@@ -88,13 +103,19 @@ function errorMessage(err: unknown): string {
  */
 export async function applyMigrations(
   databaseUrl: string,
-  migrationsDir: string = resolve(repoRoot(), 'prisma', 'migrations'),
+  migrationsDir: string = defaultMigrationsDir(),
+  schema = 'public',
 ): Promise<string[]> {
   const local = readLocalMigrations(migrationsDir);
   const client = new Client({ connectionString: databaseUrl });
   await client.connect();
   let locked = false;
   try {
+    if (schema !== 'public') {
+      // Tables, types and _prisma_migrations all land in (and are looked up in) that schema only.
+      await client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(schema)}`);
+      await client.query(`SET search_path TO ${quoteIdentifier(schema)}`);
+    }
     await client.query('SELECT pg_advisory_lock($1)', [PRISMA_MIGRATE_LOCK]);
     locked = true;
 

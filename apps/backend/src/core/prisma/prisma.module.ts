@@ -1,6 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import { PrismaService } from './prisma.service.js';
+import { GatewayConfigModule } from '../../config/gateway-config.module.js';
 
 @Global()
-@Module({ providers: [PrismaService], exports: [PrismaService] })
+@Module({ imports: [GatewayConfigModule], providers: [PrismaService], exports: [PrismaService] })
 export class PrismaModule {}

@@ -10,14 +10,20 @@ export class PrismaService extends PrismaClient implements OnModuleInit, OnAppli
   constructor(config: ConfigService<AppConfig, true>) {
     const url = config.get('databaseUrl', { infer: true });
     if (!url) throw new Error('databaseUrl must be resolved before the app is created');
+    const schema = config.get('databaseSchema', { infer: true });
     super({
-      adapter: new PrismaPg({
-        connectionString: url,
-        max: 20,
-        // A request must fail fast when the database is gone, not hang.
-        connectionTimeoutMillis: 3000,
-        idleTimeoutMillis: 30000,
-      }),
+      adapter: new PrismaPg(
+        {
+          connectionString: url,
+          max: 20,
+          // A request must fail fast when the database is gone, not hang.
+          connectionTimeoutMillis: 3000,
+          idleTimeoutMillis: 30000,
+          ...schemaScope(schema),
+        },
+        // Prisma qualifies its own queries with this schema; search_path covers raw SQL.
+        schema === 'public' ? undefined : { schema },
+      ),
     });
   }
 
@@ -30,4 +36,12 @@ export class PrismaService extends PrismaClient implements OnModuleInit, OnAppli
   async onApplicationShutdown(): Promise<void> {
     await this.$disconnect();
   }
+}
+
+/**
+ * DATABASE_SCHEMA other than public: every connection resolves unqualified names (raw SQL, the
+ * migrations) in that schema only, so a host's tables of the same name are never touched.
+ */
+export function schemaScope(schema: string): { options?: string } {
+  return schema === 'public' ? {} : { options: `-c search_path=${schema}` };
 }

@@ -2,6 +2,7 @@ import { Global, Inject, Injectable, Module, OnApplicationShutdown } from '@nest
 import { ConfigService } from '@nestjs/config';
 import type { AppConfig } from '../../config/app-config.js';
 import { createRedisClient, type RedisClient, type RedisClientOptions } from './redis.factory.js';
+import { GatewayConfigModule } from '../../config/gateway-config.module.js';
 
 /** Shared command client, or null when the app runs single-instance without Redis. */
 @Injectable()
@@ -32,5 +33,5 @@ export class RedisService implements OnApplicationShutdown {
 }
 
 @Global()
-@Module({ providers: [RedisService], exports: [RedisService] })
+@Module({ imports: [GatewayConfigModule], providers: [RedisService], exports: [RedisService] })
 export class RedisModule {}

@@ -18,7 +18,13 @@ export class GatewayApi {
     const headers = { accept: 'application/json' };
     if (this.token) headers.authorization = `Bearer ${this.token}`;
     if (body !== undefined) headers['content-type'] = 'application/json';
-    const response = await fetch(this.baseUrl + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    let response;
+    try {
+      response = await fetch(this.baseUrl + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    } catch {
+      // A refused Origin gets no CORS headers, so the browser hides the 403 behind a network error.
+      throw new RequestError(0, { code: 'UNREACHABLE', message: `The gateway did not answer this page's origin (${location.origin}): not in ALLOWED_ORIGINS, or the gateway is down` });
+    }
     const text = await response.text();
     const parsed = text ? JSON.parse(text) : null;
     if (!response.ok) throw new RequestError(response.status, parsed);
@@ -43,6 +49,11 @@ export class GatewayApi {
 
   markAllRead() {
     return this.call('POST', '/notifications/read-all');
+  }
+
+  /** Demo only: the user an admin may send to, by email. */
+  recipient(email) {
+    return this.call('GET', `/demo/api/recipient?email=${encodeURIComponent(email)}`);
   }
 
   send(notification) {

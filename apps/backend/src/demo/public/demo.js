@@ -21,7 +21,7 @@ loginForm.addEventListener('submit', async (event) => {
   try {
     await start(email.value, password.value, transport.value);
   } catch (error) {
-    stop(error.message);
+    stop(error);
   }
 });
 
@@ -34,12 +34,13 @@ sendForm.elements.scope.addEventListener('change', () => {
 });
 sendForm.addEventListener('submit', async (event) => {
   event.preventDefault();
-  const { scope, userId, title, content, priority } = sendForm.elements;
+  const { scope, recipient, title, content, priority } = sendForm.elements;
   const body = { scope: scope.value, title: title.value, content: content.value, priority: priority.value };
-  if (scope.value === 'USER') body.userId = userId.value.trim() || session.claims.sub;
   const result = sendForm.querySelector('[data-testid="send-result"]');
   result.hidden = false;
   try {
+    // A recipient is named by email; the gateway's API takes the user's id.
+    if (scope.value === 'USER') body.userId = recipient.value.trim() ? (await api.recipient(recipient.value.trim())).id : session.claims.sub;
     const sent = await api.send(body);
     result.textContent = `Sent ${sent.scope} notification #${sent.cursor}`;
     title.value = '';
@@ -62,12 +63,24 @@ async function start(email, password, transport) {
   session.feed = transport === 'sse' ? sseFeed(page.cursor) : socketFeed(transport, page.cursor);
 }
 
+/** Logged out, or refused (the status then says by what, instead of a bare "offline"). */
 function stop(error) {
   if (session && session.feed) session.feed.close();
   session = null;
   api.token = null;
-  view.setStatus('offline');
-  view.showLogin(error);
+  if (!error) {
+    view.setStatus('offline');
+    view.showLogin();
+    return;
+  }
+  view.setStatus('refused', error.code || 'ERROR');
+  view.showLogin(describeRefusal(error));
+  view.log(`refused: ${error.code || ''} ${error.message}`);
+}
+
+function describeRefusal(error) {
+  if (error.code === 'ORIGIN_NOT_ALLOWED') return `${error.message}: add ${location.origin} to ALLOWED_ORIGINS (ORIGIN_NOT_ALLOWED)`;
+  return error.code ? `${error.message} (${error.code})` : error.message;
 }
 
 /** The typed client from the browser bundle: token provider, catch-up, dedupe, reconnect. */

@@ -18,9 +18,11 @@ import { SseHub } from './sse-hub.js';
 import { StreamAuthenticator } from './stream-authenticator.js';
 import { CURSOR_SHAPE, StreamReplay } from './stream-replay.js';
 import { StreamTicketStore } from './stream-ticket.store.js';
+import { GatewayHttp } from '../../common/decorators/gateway-http.decorator.js';
 
 /** The SSE transport: tickets for EventSource, and the stream itself. */
 @ApiTags('notifications')
+@GatewayHttp()
 @Controller('notifications')
 export class NotificationsStreamController {
   private readonly logger = new Logger(NotificationsStreamController.name);

@@ -1,6 +1,7 @@
 import type { Category, HostileCase } from '../harness';
 import { abuseHttpCases } from './abuse-http';
 import { httpCases } from './http';
+import { moduleCases } from './module';
 import { originCases } from './origins';
 import { payloadCases } from './payloads';
 import { protocolCases } from './protocol';
@@ -11,7 +12,7 @@ import { userStateCases } from './user-state';
 
 /** Every hostile case, in the order a pass runs them. */
 export function allCases(): HostileCase[] {
-  return [...tokenCases, ...tokenLifecycleCases, ...originCases, ...protocolCases, ...payloadCases, ...httpCases, ...abuseHttpCases, ...userStateCases, ...socketCases];
+  return [...tokenCases, ...tokenLifecycleCases, ...originCases, ...protocolCases, ...payloadCases, ...httpCases, ...abuseHttpCases, ...userStateCases, ...socketCases, ...moduleCases];
 }
 
 export function countByCategory(cases: HostileCase[]): Record<Category, number> {

@@ -1,0 +1,16 @@
+import { applyDecorators, UseFilters, UseGuards, UsePipes } from '@nestjs/common';
+import { HttpExceptionFilter } from '../filters/http-exception.filter.js';
+import { JwtAuthGuard } from '../guards/jwt-auth.guard.js';
+import { RolesGuard } from '../guards/roles.guard.js';
+import { createValidationPipe } from '../validation.js';
+
+/**
+ * The gateway's HTTP policy on one of its own controllers: Bearer authentication unless
+ * @Public(), @Roles, the validation pipe and the `{statusCode, code, message}` error format.
+ * Scoped to the controller, never global, so a host's own routes keep their own rules.
+ */
+export function GatewayHttp(): ClassDecorator {
+  return applyDecorators(UseGuards(JwtAuthGuard, RolesGuard), UsePipes(VALIDATION_PIPE), UseFilters(HttpExceptionFilter));
+}
+
+const VALIDATION_PIPE = createValidationPipe();
