@@ -54,7 +54,9 @@ export class SecurityEventLogger implements OnModuleInit, OnModuleDestroy {
   log(event: SecurityEvent, fields: SecurityEventFields = {}): void {
     this.metrics.securityEvents.inc({ event });
     this.countByKind(event, fields);
-    if (!this.sampler.admit(`${event}|${fields.ip ?? ''}|${fields.userId ?? ''}`)) {
+    // The reason is part of what repeats: a flood repeats one, while distinct reasons (a bounded set
+    // the server chooses) are distinct findings an operator must see.
+    if (!this.sampler.admit(`${event}|${fields.ip ?? ''}|${fields.userId ?? ''}|${fields.reason ?? ''}`)) {
       this.metrics.securityLogDropped.inc({ event });
       return;
     }
