@@ -19,7 +19,8 @@ describe('socket handshakes while PostgreSQL is unreachable (through a proxy the
   beforeAll(async () => {
     const target = new URL(process.env.TEST_DATABASE_URL ?? '');
     proxy = await TcpProxy.start(target.hostname, Number(target.port || 5432));
-    running = await startApp({ DATABASE_URL: proxy.reroute(process.env.TEST_DATABASE_URL ?? '') });
+    // No user-state cache: a cached user is verified without the database, which is not this case.
+    running = await startApp({ DATABASE_URL: proxy.reroute(process.env.TEST_DATABASE_URL ?? ''), USER_STATE_CACHE_TTL_MS: '0' });
   });
   afterAll(async () => {
     client?.close();

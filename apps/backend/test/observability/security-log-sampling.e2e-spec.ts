@@ -43,7 +43,7 @@ describe('security log sampling', () => {
       .map((line) => JSON.parse(line) as { msg?: string; dropped?: number; top?: { key: string; dropped: number }[] })
       .find((entry) => entry.msg === 'SECURITY_SUMMARY');
     expect(summary?.dropped).toBe(dropped);
-    expect(summary?.top?.[0]).toEqual({ key: 'ORIGIN_REJECTED|127.0.0.1|', dropped });
+    expect(summary?.top?.[0]).toEqual({ key: 'ORIGIN_REJECTED|127.0.0.1||engine handshake', dropped });
     // Nothing more to say until something else is dropped.
     const quietMark = app.logs.lines.length;
     app.app.get(SecurityEventLogger).summarize();
