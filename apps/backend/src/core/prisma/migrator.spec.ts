@@ -287,7 +287,7 @@ describe('applyMigrations / seedDemoData against PostgreSQL', () => {
     const { tables, enums } = parseSchema(readFileSync(SCHEMA_FILE, 'utf8'));
 
     it('has exactly the tables, columns, nullability and types the schema declares', async () => {
-      expect(tables.map((t) => t.table).sort()).toEqual(['notification_reads', 'notifications', 'tenants', 'users']);
+      expect(tables.map((t) => t.table).sort()).toEqual(['notification_idempotency_keys', 'notification_reads', 'notification_streams', 'notifications', 'tenants', 'users']);
       const actual = await withDb(url, (c) =>
         c.query<{ table_name: string; column_name: string; is_nullable: string; udt_name: string; len: number | null; prec: number | null }>(
           `SELECT table_name, column_name, is_nullable, udt_name,
@@ -373,18 +373,32 @@ describe('applyMigrations / seedDemoData against PostgreSQL', () => {
             priority: 'high',
             data,
             createdAt: at('2026-01-02T03:04:06.000Z'),
+            stream: `user:${recipient.id}`,
+            streamOffset: 1n,
           },
         });
         expect(typeof notification.seq).toBe('bigint');
         const second = await prisma.notification.create({
-          data: { scope: 'GLOBAL', title: 'g', content: 'g', seq: notification.seq + 1000n },
+          data: { scope: 'GLOBAL', title: 'g', content: 'g', seq: notification.seq + 1000n, stream: 'global', streamOffset: 1n },
         });
         expect(second.seq).toBe(notification.seq + 1000n);
         expect(second.priority).toBe('medium');
         expect(second.data).toBeNull();
         await expect(
-          prisma.notification.create({ data: { scope: 'GLOBAL', title: 't'.repeat(201), content: 'x' } }),
+          prisma.notification.create({ data: { scope: 'GLOBAL', title: 't'.repeat(201), content: 'x', stream: 'global', streamOffset: 2n } }),
         ).rejects.toThrow();
+        // One offset per stream, once.
+        await expect(
+          prisma.notification.create({ data: { scope: 'GLOBAL', title: 'again', content: 'x', stream: 'global', streamOffset: 1n } }),
+        ).rejects.toThrow();
+        const streamRow = await prisma.notificationStream.create({ data: { stream: 'global', epoch: 'abcdEFGH12', lastOffset: 1n } });
+        expect(await prisma.notificationStream.findUniqueOrThrow({ where: { stream: 'global' } })).toEqual(streamRow);
+        const keyRow = await prisma.notificationIdempotencyKey.create({
+          data: { publisher: author.id, key: 'k-1', requestHash: 'h', notificationId: second.id, createdAt: at('2026-01-02T03:04:08.000Z') },
+        });
+        expect(await prisma.notificationIdempotencyKey.findUniqueOrThrow({ where: { publisher_key: { publisher: author.id, key: 'k-1' } } })).toEqual(keyRow);
+        await prisma.notificationIdempotencyKey.delete({ where: { publisher_key: { publisher: author.id, key: 'k-1' } } });
+        await prisma.notificationStream.delete({ where: { stream: 'global' } });
 
         const read = await prisma.notificationRead.create({
           data: { userId: recipient.id, notificationId: notification.id, readAt: at('2026-01-02T03:04:07.123Z') },
