@@ -6,6 +6,8 @@ import { WsRateLimitInterceptor } from '../common/interceptors/ws-rate-limit.int
 import { ConnectionService } from './connection.service.js';
 import { HandshakeAuthenticator } from './handshake-authenticator.js';
 import { NotificationFanout } from './notification-fanout.js';
+import { NotificationReader } from './notification-reader.js';
+import { NotificationWriter } from './notification-writer.js';
 import { NotificationGateway } from './notification.gateway.js';
 import { NotificationRepository } from './notification.repository.js';
 import { NotificationService } from './notification.service.js';
@@ -23,6 +25,8 @@ import { StreamTicketStore } from './sse/stream-ticket.store.js';
   providers: [
     NotificationService,
     NotificationRepository,
+    NotificationReader,
+    NotificationWriter,
     NotificationFanout,
     ConnectionService,
     NotificationGateway,

@@ -1,0 +1,112 @@
+import { Injectable } from '@nestjs/common';
+import { MetricsService } from '../observability/metrics.service.js';
+import { NotificationFanout } from './notification-fanout.js';
+import { NotificationRepository, type PreparedNotification, type StoredNotification } from './notification.repository.js';
+import { toView } from './notification.view.js';
+
+/** Most rows one group statement carries; further requests wait for the next group. */
+const MAX_GROUP_ROWS = 1000;
+
+interface Request {
+  items: PreparedNotification[];
+  submittedAt: bigint;
+  resolve(stored: (StoredNotification | null)[]): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * Group commit, per instance: while one group's statement is in flight, the requests that
+ * arrive meanwhile queue and go together in the next one. Whatever the streams serialise on is
+ * paid per group, not per notification. After commit, each group is emitted in offset order per
+ * stream, before the next group is stored.
+ */
+@Injectable()
+export class NotificationWriter {
+  private readonly queue: Request[] = [];
+  private flushing = false;
+
+  constructor(
+    private readonly repository: NotificationRepository,
+    private readonly fanout: NotificationFanout,
+    private readonly metrics: MetricsService,
+  ) {}
+
+  /**
+   * Stores `items` (in one transaction with whatever else is in the group), emits them, and
+   * resolves with each stored row in item order; null where the idempotency key was taken.
+   */
+  write(items: PreparedNotification[]): Promise<(StoredNotification | null)[]> {
+    if (items.length === 0) return Promise.resolve([]);
+    return new Promise((resolve, reject) => {
+      this.queue.push({ items, submittedAt: process.hrtime.bigint(), resolve, reject });
+      if (!this.flushing) void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    this.flushing = true;
+    try {
+      while (this.queue.length > 0) {
+        const group = this.nextGroup();
+        try {
+          await this.store(group);
+        } catch (error) {
+          if (group.length === 1) group[0]?.reject(error);
+          // One bad request must not fail the others that shared its statement.
+          else for (const request of group) await this.store([request]).catch((alone: unknown) => request.reject(alone));
+        }
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  private nextGroup(): Request[] {
+    const group: Request[] = [];
+    let rows = 0;
+    while (this.queue.length > 0) {
+      const next = this.queue[0] as Request;
+      if (group.length > 0 && rows + next.items.length > MAX_GROUP_ROWS) break;
+      group.push(next);
+      rows += next.items.length;
+      this.queue.shift();
+    }
+    return group;
+  }
+
+  private async store(group: Request[]): Promise<void> {
+    const items = dedupeKeys(group.flatMap((request) => request.items));
+    const started = process.hrtime.bigint();
+    const rows = await this.repository.insertGroup(items);
+    this.metrics.streamLockHold.observe(Number(process.hrtime.bigint() - started) / 1e9);
+    this.metrics.batchNotifications.inc(rows.length);
+
+    rows.sort((a, b) => (a.stream === b.stream ? compare(a.streamOffset, b.streamOffset) : a.stream < b.stream ? -1 : 1));
+    for (const row of rows) {
+      this.fanout.publish(row.stream, 'notification:new', toView(row, row.epoch));
+      this.metrics.notificationsPublished.inc({ scope: row.scope });
+    }
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    const emittedAt = process.hrtime.bigint();
+    for (const request of group) {
+      this.metrics.publishLatency.observe(Number(emittedAt - request.submittedAt) / 1e9);
+      request.resolve(request.items.map((item) => byId.get(item.id) ?? null));
+    }
+  }
+}
+
+/** Two items with one (publisher, key) in a group: only the first is offered for storing. */
+function dedupeKeys(items: PreparedNotification[]): PreparedNotification[] {
+  const seen = new Set<string>();
+  return items.filter((item) => {
+    if (!item.idempotency) return true;
+    const id = `${item.idempotency.publisher}\u0000${item.idempotency.key}`;
+    if (seen.has(id)) return false;
+    seen.add(id);
+    return true;
+  });
+}
+
+function compare(a: bigint, b: bigint): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
