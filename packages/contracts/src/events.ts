@@ -82,8 +82,12 @@ export interface StreamPosition {
   offset: string;
 }
 
-/** Why a stream's position was voided: reload the latest page (docs/DELIVERY.md). */
-export type StreamResetReason = 'EPOCH_CHANGED' | 'TOO_FAR_BEHIND';
+/**
+ * Why a stream's position was voided: reload the latest page (docs/DELIVERY.md). EPOCH_CHANGED:
+ * the stream was recreated (store reset, restore, truncation); AHEAD_OF_STREAM: the position
+ * names an offset the stream never reached; TOO_FAR_BEHIND: more to catch up than CATCH_UP_MAX.
+ */
+export type StreamResetReason = 'EPOCH_CHANGED' | 'AHEAD_OF_STREAM' | 'TOO_FAR_BEHIND';
 export interface StreamReset {
   stream: string;
   reason: StreamResetReason;
