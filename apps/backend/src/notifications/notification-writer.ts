@@ -82,7 +82,10 @@ export class NotificationWriter {
     this.metrics.batchNotifications.inc(rows.length);
 
     rows.sort((a, b) => (a.stream === b.stream ? compare(a.streamOffset, b.streamOffset) : a.stream < b.stream ? -1 : 1));
-    for (const row of rows) {
+    for (const [index, row] of rows.entries()) {
+      // A turn of the event loop between emits: an HTTP response flushes its writes on the next
+      // tick, so a whole group written in one tick would look like a stalled SSE reader.
+      if (index > 0) await nextTurn();
       this.fanout.publish(row.stream, 'notification:new', toView(row, row.epoch));
       this.metrics.notificationsPublished.inc({ scope: row.scope });
     }
@@ -105,6 +108,10 @@ function dedupeKeys(items: PreparedNotification[]): PreparedNotification[] {
     seen.add(id);
     return true;
   });
+}
+
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 function compare(a: bigint, b: bigint): number {

@@ -74,16 +74,25 @@ export class NotificationsStreamController {
     if (isRefusal(lease)) throw this.refused(lease, { ip, origin, userId: user.userId, tenantId: user.tenantId });
 
     if (start && 'position' in start) checkPosition(start.position, user);
+    let positions;
+    try {
+      positions = await this.replay.startingPositions(user, start);
+    } catch (error) {
+      lease.release();
+      throw error;
+    }
     const rooms = roomsFor(user);
-    // Always opens holding live events: even without Last-Event-ID the stream first learns the
-    // current positions, so each event's id names where the client stands.
-    const stream = this.hub.open(response, { user, ip, origin, rooms }, lease, true);
+    // Without Last-Event-ID: live at once from the current heads (read above); a commit that
+    // slipped in between shows as a gap and is read from the database.
+    const stream = this.hub.open(response, { user, ip, origin, rooms }, lease, start !== null);
     if (!stream) return;
+    this.replay.attach(stream, positions);
     const context = { clientId: stream.id, userId: user.userId, tenantId: user.tenantId, ip, origin, transport: 'sse' as const };
     this.security.log('AUTHENTICATION_SUCCESS', context);
     for (const room of rooms) this.security.log('ROOM_JOIN', { ...context, room });
+    if (start === null) return;
     try {
-      await this.replay.run(stream, start);
+      await this.replay.run(stream, positions);
     } catch (error) {
       // Headers are out: drop the stream; the client reconnects with its Last-Event-ID.
       this.logger.error({ err: error, clientId: stream.id }, 'stream replay failed');

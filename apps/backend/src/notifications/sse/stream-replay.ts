@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { AuthenticatedUser } from '../../auth/authenticated-user.js';
 import { MetricsService } from '../../observability/metrics.service.js';
 import { NotificationService } from '../notification.service.js';
 import { decodePosition, type Positions } from '../streams/stream-position.js';
@@ -22,28 +23,43 @@ export class StreamReplay {
     private readonly metrics: MetricsService,
   ) {}
 
-  async run(stream: SseStream, start: ReplayStart): Promise<void> {
-    const user = stream.session.user;
-    // Every stream the user reads starts at its head unless the client named a position for it.
+  /**
+   * Where the stream starts, read BEFORE it subscribes: every stream the user reads at its
+   * current head, unless the client named a position (or an old cursor) for it. Whatever commits
+   * between this read and the subscription is then replayed, so nothing falls in between.
+   */
+  async startingPositions(user: AuthenticatedUser, start: ReplayStart): Promise<Positions> {
     const positions: Positions = await this.notifications.currentPositions(user);
     if (start && 'position' in start) for (const [name, mark] of decodePosition(start.position, user)) positions.set(name, mark);
     if (start && 'cursor' in start) for (const [name, mark] of await this.notifications.positionsAtCursor(user, start.cursor)) positions.set(name, mark);
-    stream.track(positions, (from) => this.notifications.readAfter(user, from));
+    return positions;
+  }
 
+  /**
+   * Synchronously after the stream opens, before any event can reach it: from here on its ids
+   * are positions, and a live offset past a gap (something committed since `positions` was
+   * read) is filled from the database.
+   */
+  attach(stream: SseStream, positions: Positions): void {
+    const user = stream.session.user;
+    stream.track(positions, (from) => this.notifications.readAfter(user, from));
+  }
+
+  /** Replays what follows `positions` (the stream holds live events meanwhile), then goes live. */
+  async run(stream: SseStream, positions: Positions): Promise<void> {
+    const user = stream.session.user;
     let written = 0;
     try {
-      if (start) {
-        let from = positions;
-        for (;;) {
-          const page = await this.notifications.readAfter(user, from);
-          if (page.reset.length > 0) stream.announceReset(page.reset, page.positions);
-          for (const view of page.items) {
-            if (!(await stream.replay(view))) return;
-            written += 1;
-          }
-          if (!page.hasMore || page.items.length === 0) break;
-          from = page.positions;
+      let from = positions;
+      for (;;) {
+        const page = await this.notifications.readAfter(user, from);
+        if (page.reset.length > 0) stream.announceReset(page.reset, page.positions);
+        for (const view of page.items) {
+          if (!(await stream.replay(view))) return;
+          written += 1;
         }
+        if (!page.hasMore || page.items.length === 0) break;
+        from = page.positions;
       }
       written += await stream.goLive();
     } finally {
