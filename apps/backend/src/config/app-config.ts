@@ -60,6 +60,11 @@ export interface AppConfig {
     loginAttemptsPerEmail: number;
     httpBodyBytes: number;
   };
+  /** Delivery streams and bulk publishing (docs/DELIVERY.md). */
+  delivery: {
+    /** Largest JSON body of POST /notifications/batch (the other routes keep httpBodyBytes). */
+    batchBodyBytes: number;
+  };
   sse: {
     heartbeatMs: number;
     ticketTtlSec: number;

@@ -59,6 +59,7 @@ describe('loadConfig', () => {
         httpBodyBytes: 65536,
       });
       expect(config.sse).toEqual({ heartbeatMs: 25000, ticketTtlSec: 30, maxBufferedBytes: 1048576 });
+      expect(config.delivery).toEqual({ batchBodyBytes: 1048576 });
       expect(config.metrics).toEqual({ token: undefined, intervalMs: 60000 });
       expect(config.shutdownTimeoutMs).toBe(10000);
       expect(config.logLevel).toBe('info');

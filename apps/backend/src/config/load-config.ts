@@ -65,6 +65,9 @@ export function loadConfig(env: Env): LoadedConfig {
       loginAttemptsPerEmail: integer(env, 'LOGIN_RATE_LIMIT_PER_EMAIL', 10, 1, 100000),
       httpBodyBytes: integer(env, 'HTTP_MAX_BODY_BYTES', 65536, 1024, 10485760),
     },
+    delivery: {
+      batchBodyBytes: integer(env, 'HTTP_BATCH_MAX_BODY_BYTES', 1048576, 1024, 16777216),
+    },
     sse: {
       heartbeatMs: integer(env, 'SSE_HEARTBEAT_MS', 25000, 100, 30000),
       ticketTtlSec: integer(env, 'SSE_TICKET_TTL_SEC', 30, 1, 60),
