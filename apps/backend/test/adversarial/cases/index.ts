@@ -3,11 +3,12 @@ import { httpCases } from './http';
 import { originCases } from './origins';
 import { payloadCases } from './payloads';
 import { protocolCases } from './protocol';
+import { streamCases } from './streams';
 import { tokenCases } from './tokens';
 
 /** Every hostile case, in the order a pass runs them. */
 export function allCases(): HostileCase[] {
-  return [...tokenCases, ...originCases, ...protocolCases, ...payloadCases, ...httpCases];
+  return [...tokenCases, ...originCases, ...protocolCases, ...payloadCases, ...httpCases, ...streamCases];
 }
 
 export function countByCategory(cases: HostileCase[]): Record<Category, number> {
