@@ -15,10 +15,12 @@ export const SERVER_EVENTS = {
   error: 'notification:error',
   rateLimitExceeded: 'notification:rate-limit-exceeded',
   sessionExpiring: 'notification:session-expiring',
+  /** SSE only: positions void for some streams (socket clients read `reset` in the sync ack). */
+  reset: 'notification:reset',
 } as const;
 
 /** SSE carries a subset of the server events. */
-export const SSE_EVENTS = [SERVER_EVENTS.new, SERVER_EVENTS.read] as const;
+export const SSE_EVENTS = [SERVER_EVENTS.new, SERVER_EVENTS.read, SERVER_EVENTS.reset] as const;
 
 /**
  * A notification as a client sees it. `stream`, `offset` and `epoch` place it in its delivery
@@ -133,6 +135,13 @@ export interface ServerToClientEvents {
   'notification:error': (payload: ErrorBody) => void;
   'notification:rate-limit-exceeded': (payload: RateLimitExceededEvent) => void;
   'notification:session-expiring': (payload: SessionExpiringEvent) => void;
+  'notification:reset': (payload: ResetEvent) => void;
+}
+
+/** `notification:reset` (SSE): reload the latest page for these streams, then go on from `position`. */
+export interface ResetEvent {
+  reset: StreamReset[];
+  position: string;
 }
 
 /** REST shapes. */

@@ -70,10 +70,11 @@ export class NotificationsStreamController {
     const peerRefusal = await this.limiter.admitPeer(ip);
     if (peerRefusal) throw this.refused(peerRefusal, { ip, origin });
     const user = await this.authenticator.authenticate(request);
+    // Before a connection slot is taken: a refused id must not hold one.
+    if (start && 'position' in start) checkPosition(start.position, user);
     const lease = await this.limiter.acquire(user.userId, ip, 'sse');
     if (isRefusal(lease)) throw this.refused(lease, { ip, origin, userId: user.userId, tenantId: user.tenantId });
 
-    if (start && 'position' in start) checkPosition(start.position, user);
     let positions;
     try {
       positions = await this.replay.startingPositions(user, start);
