@@ -70,7 +70,7 @@ function post(base, pathname, body, headers) {
 /** @param {{ kind: 'ours'|'floor', url: string, token?: string, targets: string[], size: number, concurrency: number, durationMs: number }} c */
 async function httpBatch(c) {
   const base = new URL(c.url);
-  const headers = c.token ? { authorization: `Bearer ${c.token}` } : {};
+  const headers = /** @type {Record<string, string>} */ (c.token ? { authorization: `Bearer ${c.token}` } : {});
   let n = 0;
   return closedLoop(c.concurrency, c.durationMs, async () => {
     const items = Array.from({ length: c.size }, () => {
