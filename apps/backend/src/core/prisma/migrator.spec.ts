@@ -275,6 +275,52 @@ describe('applyMigrations / seedDemoData against PostgreSQL', () => {
     }
   });
 
+  it('backfills delivery streams for rows stored before them: one stream each, dense offsets in seq order, an epoch per stream', async () => {
+    const fresh = await createScratchDb();
+    const dir = mkdtempSync(join(tmpdir(), 'ngw-migrations-'));
+    try {
+      const [first] = localMigrationNames();
+      mkdirSync(join(dir, first as string));
+      cpSync(join(MIGRATIONS_DIR, first as string), join(dir, first as string), { recursive: true });
+      await applyMigrations(fresh, dir);
+      await withDb(fresh, async (c) => {
+        await c.query(`INSERT INTO tenants (id, slug, name) VALUES ('11111111-1111-4111-8111-111111111111', 't', 'T')`);
+        await c.query(`INSERT INTO users (id, email, password_hash, tenant_id, updated_at) VALUES
+          ('22222222-2222-4222-8222-222222222222', 'a@t', 'x', '11111111-1111-4111-8111-111111111111', now()),
+          ('33333333-3333-4333-8333-333333333333', 'b@t', 'x', '11111111-1111-4111-8111-111111111111', now())`);
+        // Interleaved audiences, so each stream's offsets must follow seq, not insertion count.
+        for (const [scope, user, tenant] of [
+          ['USER', '22222222-2222-4222-8222-222222222222', '11111111-1111-4111-8111-111111111111'],
+          ['TENANT', null, '11111111-1111-4111-8111-111111111111'],
+          ['USER', '33333333-3333-4333-8333-333333333333', '11111111-1111-4111-8111-111111111111'],
+          ['USER', '22222222-2222-4222-8222-222222222222', '11111111-1111-4111-8111-111111111111'],
+          ['GLOBAL', null, null],
+          ['USER', '22222222-2222-4222-8222-222222222222', '11111111-1111-4111-8111-111111111111'],
+        ]) {
+          await c.query(`INSERT INTO notifications (id, scope, user_id, tenant_id, title, content) VALUES (gen_random_uuid(), $1, $2, $3, 't', 'c')`, [scope, user, tenant]);
+        }
+      });
+      await applyMigrations(fresh);
+      await withDb(fresh, async (c) => {
+        const rows = await c.query<{ stream: string; offsets: string[] }>(
+          `SELECT stream, array_agg(stream_offset::text ORDER BY seq) AS offsets FROM notifications GROUP BY stream ORDER BY stream`,
+        );
+        expect(rows.rows).toEqual([
+          { stream: 'global', offsets: ['1'] },
+          { stream: 'tenant:11111111-1111-4111-8111-111111111111', offsets: ['1'] },
+          { stream: 'user:22222222-2222-4222-8222-222222222222', offsets: ['1', '2', '3'] },
+          { stream: 'user:33333333-3333-4333-8333-333333333333', offsets: ['1'] },
+        ]);
+        const streams = await c.query<{ stream: string; epoch: string; last_offset: string }>('SELECT stream, epoch, last_offset::text FROM notification_streams ORDER BY stream');
+        expect(streams.rows.map((r) => [r.stream, r.last_offset])).toEqual(rows.rows.map((r) => [r.stream, String(r.offsets.length)]));
+        for (const row of streams.rows) expect(row.epoch).toMatch(/^[0-9a-f]{12}$/);
+        expect(new Set(streams.rows.map((r) => r.epoch)).size).toBe(streams.rows.length);
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('serialises concurrent runs with the advisory lock', async () => {
     const fresh = await createScratchDb();
     const results = await Promise.all([applyMigrations(fresh), applyMigrations(fresh), applyMigrations(fresh)]);
