@@ -32,6 +32,12 @@ import type {
 
 type GatewaySocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
+/**
+ * How long a gap in the live feed may close by itself (the missing notification is usually a few
+ * ms behind, from another instance) before the client syncs the stream. Saves the event budget.
+ */
+const GAP_GRACE_MS = 150;
+
 const DEFAULTS = {
   transports: ['polling', 'websocket'] as Transport[],
   dedupeSize: 1000,
@@ -55,6 +61,7 @@ export class NotificationClient {
   private startCursor: string | undefined;
   private highestCursor: bigint | undefined;
   private readonly gapSyncs = new Set<string>();
+  private readonly gapTimers = new Map<string, ReturnType<typeof setTimeout>>();
   private readonly retry: Backoff;
   private readonly acks: PendingAcks;
   private readonly pageSize: number;
@@ -309,10 +316,25 @@ export class NotificationClient {
       case 'duplicate':
         return;
       case 'ahead':
-      case 'epoch-changed':
         // While a catch-up runs, it ends by releasing what was held and syncing what is left.
+        if (this.running?.session !== this.session) this.syncAfterGrace(notification.stream);
+        return;
+      case 'epoch-changed':
         if (this.running?.session !== this.session) this.syncStream(notification.stream);
     }
+  }
+
+  /** Syncs `stream` unless its gap has closed by the time the grace is over. */
+  private syncAfterGrace(stream: string): void {
+    if (this.gapTimers.has(stream)) return;
+    const session = this.session;
+    this.gapTimers.set(
+      stream,
+      setTimeout(() => {
+        this.gapTimers.delete(stream);
+        if (this.session === session && this.positions.gaps().includes(stream)) this.syncStream(stream);
+      }, GAP_GRACE_MS),
+    );
   }
 
   /** One sync page: each new notification handed over in order, positions adopted, resets done. */
@@ -399,6 +421,8 @@ export class NotificationClient {
     if (this.current.state === 'stopped') return;
     clearTimeout(this.retryTimer);
     clearTimeout(this.syncRetryTimer);
+    for (const timer of this.gapTimers.values()) clearTimeout(timer);
+    this.gapTimers.clear();
     this.session += 1;
     // State first: the disconnect below reports synchronously and must see it.
     this.setState({ state: 'stopped', reason });

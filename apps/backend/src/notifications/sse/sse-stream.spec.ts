@@ -3,7 +3,7 @@ import type { NotificationView } from '@notify-gateway/contracts';
 import type { Response } from 'express';
 import type { PositionedPage } from '../notification-reader.js';
 import type { Positions } from '../streams/stream-position.js';
-import { SseStream, type SseStreamObserver } from './sse-stream.js';
+import { GAP_GRACE_MS, SseStream, type SseStreamObserver } from './sse-stream.js';
 
 /** Just enough of a ServerResponse: records writes; `stalled` makes them queue instead of flush. */
 class FakeResponse extends EventEmitter {
@@ -114,7 +114,8 @@ describe('SseStream', () => {
     stream.end('USER_DISCONNECTED');
   });
 
-  it('reads a gap from the store when a live offset skips ahead, and writes each offset once, in order', async () => {
+  it('lets a gap close by itself when the missing offsets arrive within the grace, without reading', async () => {
+    jest.useFakeTimers();
     const { res, stream } = setup();
     const reads: bigint[] = [];
     stream.open(true);
@@ -122,12 +123,30 @@ describe('SseStream', () => {
     await stream.goLive();
     stream.send('notification:new', view(13)); // 11 and 12 are still on their way
     stream.send('notification:new', view(11));
-    expect(ids(res.written)).toEqual([]);
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(ids(res.written)).toEqual(['11']);
+    stream.send('notification:new', view(12));
+    expect(ids(res.written)).toEqual(['11', '12', '13']);
+    await jest.advanceTimersByTimeAsync(GAP_GRACE_MS * 2);
+    expect(reads).toEqual([]);
+    stream.end('USER_DISCONNECTED');
+  });
+
+  it('reads a gap from the store once the grace has passed, and writes each offset once, in order', async () => {
+    jest.useFakeTimers();
+    const { res, stream } = setup();
+    const reads: bigint[] = [];
+    stream.open(true);
+    stream.track(at(10), store(13, reads));
+    await stream.goLive();
+    stream.send('notification:new', view(13));
+    stream.send('notification:new', view(11));
+    expect(ids(res.written)).toEqual(['11']);
+    await jest.advanceTimersByTimeAsync(GAP_GRACE_MS + 1);
+    expect(ids(res.written)).toEqual(['11', '12', '13']);
     stream.send('notification:new', view(12)); // late: already read from the store
     stream.send('notification:new', view(14));
     expect(ids(res.written)).toEqual(['11', '12', '13', '14']);
-    expect(reads).toEqual([10n]);
+    expect(reads).toEqual([11n]);
     expect(stream.position).toBe('u.epochAAAA1.14');
     stream.end('USER_DISCONNECTED');
   });
@@ -135,10 +154,11 @@ describe('SseStream', () => {
   it('announces a reset when the stream comes back under another epoch, and moves to the new position', async () => {
     const { res, stream } = setup();
     stream.open(true);
+    jest.useFakeTimers();
     stream.track(at(40), store(3, [], 'epochBBBB2'));
     await stream.goLive();
     stream.send('notification:new', view(3, 'epochBBBB2'));
-    await new Promise((resolve) => setTimeout(resolve, 10));
+    await jest.advanceTimersByTimeAsync(GAP_GRACE_MS + 1);
     expect(res.written).toContain('event: notification:reset\nid: u.epochBBBB2.3\ndata: {"reset":[{"stream":"user:u","reason":"EPOCH_CHANGED"}],"position":"u.epochBBBB2.3"}');
     expect(ids(res.written)).toEqual([]);
     stream.send('notification:new', view(4, 'epochBBBB2'));

@@ -10,6 +10,11 @@ import { HEARTBEAT, OPENING, SSE_HEADERS, sseEvent } from './sse-wire.js';
 export type StreamFiller = (positions: Positions) => Promise<PositionedPage>;
 /** Rounds of reading a gap before the stream gives up and drops (the client resumes by id). */
 const MAX_FILL_ROUNDS = 20;
+/**
+ * How long a gap may close by itself (the missing event is usually a few ms behind, from another
+ * instance) before it is read from the database.
+ */
+export const GAP_GRACE_MS = 100;
 
 /** Longest timer Node accepts; longer-lived tokens are cut at the next reconnect anyway. */
 const MAX_TIMER_MS = 2_147_483_647;
@@ -63,6 +68,7 @@ export class SseStream {
   /** Live notifications past a gap, waiting for the gap to be read from the database. */
   private readonly ahead: Pending[] = [];
   private readonly filling = new Set<string>();
+  private readonly gapTimers = new Map<string, NodeJS.Timeout>();
   private peak = 0;
   private heartbeat?: NodeJS.Timeout;
   private expiry?: NodeJS.Timeout;
@@ -175,11 +181,31 @@ export class SseStream {
     if (view.epoch === mark.epoch) {
       const offset = BigInt(view.offset);
       if (offset <= mark.offset) return false;
-      if (offset === mark.offset + 1n) return this.writeNotification(view);
+      if (offset === mark.offset + 1n) {
+        const written = this.writeNotification(view);
+        if (this.ahead.length > 0 && this.releaseAhead(view.stream)) this.clearGapTimer(view.stream);
+        return written;
+      }
     }
     this.hold(this.ahead, 'notification:new', view);
-    void this.fill(view.stream);
+    this.scheduleFill(view.stream);
     return false;
+  }
+
+  /** Reads the gap unless it closes within GAP_GRACE_MS. */
+  private scheduleFill(stream: string): void {
+    if (this.gapTimers.has(stream)) return;
+    const timer = setTimeout(() => {
+      this.gapTimers.delete(stream);
+      if (this.writable && this.ahead.some((held) => (held.payload as NotificationView).stream === stream)) void this.fill(stream);
+    }, GAP_GRACE_MS);
+    timer.unref();
+    this.gapTimers.set(stream, timer);
+  }
+
+  private clearGapTimer(stream: string): void {
+    clearTimeout(this.gapTimers.get(stream));
+    this.gapTimers.delete(stream);
   }
 
   private async fill(stream: string): Promise<void> {
@@ -324,6 +350,8 @@ export class SseStream {
   private stopTimers(): void {
     clearInterval(this.heartbeat);
     clearTimeout(this.expiry);
+    for (const timer of this.gapTimers.values()) clearTimeout(timer);
+    this.gapTimers.clear();
   }
 }
 
