@@ -46,3 +46,24 @@ CREATE UNIQUE INDEX "notifications_stream_stream_offset_key" ON "notifications"(
 
 -- CreateIndex
 CREATE INDEX "notification_idempotency_keys_created_at_idx" ON "notification_idempotency_keys"("created_at");
+
+-- Rollback compatibility: the previous version inserts without a stream. Such a row gets its
+-- stream and the stream's next offset here, under the same row lock the new writer takes, so a
+-- rollback keeps working on this schema and offsets stay dense. The new writer always sets the
+-- stream, so the WHEN clause keeps this function off its path.
+CREATE FUNCTION "notifications_assign_stream"() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    NEW."stream" := CASE NEW."scope"
+        WHEN 'USER' THEN 'user:' || NEW."user_id"::text
+        WHEN 'TENANT' THEN 'tenant:' || NEW."tenant_id"::text
+        ELSE 'global' END;
+    INSERT INTO "notification_streams" ("stream", "epoch", "last_offset")
+    VALUES (NEW."stream", substr(md5(random()::text || NEW."stream"), 1, 12), 1)
+    ON CONFLICT ("stream") DO UPDATE SET "last_offset" = "notification_streams"."last_offset" + 1
+    RETURNING "last_offset" INTO NEW."stream_offset";
+    RETURN NEW;
+END;
+$$;
+
+CREATE TRIGGER "notifications_assign_stream" BEFORE INSERT ON "notifications"
+    FOR EACH ROW WHEN (NEW."stream" IS NULL) EXECUTE FUNCTION "notifications_assign_stream"();

@@ -315,6 +315,12 @@ describe('applyMigrations / seedDemoData against PostgreSQL', () => {
         expect(streams.rows.map((r) => [r.stream, r.last_offset])).toEqual(rows.rows.map((r) => [r.stream, String(r.offsets.length)]));
         for (const row of streams.rows) expect(row.epoch).toMatch(/^[0-9a-f]{12}$/);
         expect(new Set(streams.rows.map((r) => r.epoch)).size).toBe(streams.rows.length);
+
+        // The previous version's insert (no stream) still works on this schema and takes the next offset.
+        const old = await c.query<{ stream: string; stream_offset: string }>(
+          `INSERT INTO notifications (id, scope, user_id, tenant_id, title, content) VALUES (gen_random_uuid(), 'USER', '22222222-2222-4222-8222-222222222222', '11111111-1111-4111-8111-111111111111', 't', 'c') RETURNING stream, stream_offset::text`,
+        );
+        expect(old.rows).toEqual([{ stream: 'user:22222222-2222-4222-8222-222222222222', stream_offset: '4' }]);
       });
     } finally {
       rmSync(dir, { recursive: true, force: true });
