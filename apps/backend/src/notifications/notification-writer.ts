@@ -18,12 +18,14 @@ interface Request {
  * Group commit, per instance: while one group's statement is in flight, the requests that
  * arrive meanwhile queue and go together in the next one. Whatever the streams serialise on is
  * paid per group, not per notification. After commit, each group is emitted in offset order per
- * stream, before the next group is stored.
+ * stream; groups are emitted in the order they committed, while the next group's statement runs.
  */
 @Injectable()
 export class NotificationWriter {
   private readonly queue: Request[] = [];
   private flushing = false;
+  /** The emits of committed groups, one after the other (never rejects). */
+  private emitting: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly repository: NotificationRepository,
@@ -49,11 +51,18 @@ export class NotificationWriter {
       while (this.queue.length > 0) {
         const group = this.nextGroup();
         try {
-          await this.store(group);
+          this.emitAfter(group, await this.store(group));
         } catch (error) {
           if (group.length === 1) group[0]?.reject(error);
           // One bad request must not fail the others that shared its statement.
-          else for (const request of group) await this.store([request]).catch((alone: unknown) => request.reject(alone));
+          else {
+            for (const request of group) {
+              await this.store([request]).then(
+                (rows) => this.emitAfter([request], rows),
+                (alone: unknown) => request.reject(alone),
+              );
+            }
+          }
         }
       }
     } finally {
@@ -74,13 +83,27 @@ export class NotificationWriter {
     return group;
   }
 
-  private async store(group: Request[]): Promise<void> {
+  /** One statement, one transaction: the group is committed when this resolves. */
+  private async store(group: Request[]): Promise<StoredNotification[]> {
     const items = dedupeKeys(group.flatMap((request) => request.items));
     const started = process.hrtime.bigint();
     const rows = await this.repository.insertGroup(items);
     this.metrics.streamLockHold.observe(Number(process.hrtime.bigint() - started) / 1e9);
     this.metrics.batchNotifications.inc(rows.length);
+    return rows;
+  }
 
+  /** Queues the group's emits behind those of the groups committed before it. */
+  private emitAfter(group: Request[], rows: StoredNotification[]): void {
+    this.emitting = this.emitting.then(() =>
+      this.emit(group, rows).catch((error: unknown) => {
+        for (const request of group) request.reject(error);
+      }),
+    );
+  }
+
+  /** Delivers a committed group in offset order per stream, then answers its requests. */
+  private async emit(group: Request[], rows: StoredNotification[]): Promise<void> {
     rows.sort((a, b) => (a.stream === b.stream ? compare(a.streamOffset, b.streamOffset) : a.stream < b.stream ? -1 : 1));
     for (const [index, row] of rows.entries()) {
       // A turn of the event loop between emits: an HTTP response flushes its writes on the next
