@@ -1,6 +1,6 @@
 'use strict';
 /**
- * `npm run bench [-- --quick] [-- --only=1,3] [-- --no-profile] [-- --generators=N]`
+ * `npm run bench [-- --quick] [-- --only=1,3] [-- --publish] [-- --no-profile] [-- --generators=N]`
  *
  * Load benchmark of the notification gateway against a bare socket.io server, on this machine,
  * over loopback only. Creates its own database (dropped at the end), starts the servers and
@@ -21,6 +21,7 @@ const { machineInfo, packageVersions } = require('./lib/environment.js');
 const { sleep, summarize, round, withTimeout } = require('./lib/util.js');
 const { summarizeFile, formatSummary } = require('./profile-summary.js');
 const report = require('./lib/report.js');
+const { scenarioPublish, publishLines } = require('./publish/scenario.js');
 
 const ROOT = path.resolve(__dirname, '..');
 const RESULTS = path.join(ROOT, 'bench', 'results');
@@ -39,8 +40,8 @@ const argv = process.argv.slice(2);
 const flag = (/** @type {string} */ name) => argv.includes(`--${name}`);
 const option = (/** @type {string} */ name) => argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
 const QUICK = flag('quick');
-const ONLY = option('only')?.split(',').map(Number) ?? [1, 2, 3, 4, 5];
-const PROFILE = flag('profile') || (!QUICK && !flag('no-profile'));
+const ONLY = flag('publish') ? [6] : (option('only')?.split(',').map(Number) ?? [1, 2, 3, 4, 5, 6]);
+const PROFILE = flag('profile') || (!QUICK && !flag('no-profile') && !flag('publish'));
 const GENERATORS = Math.max(2, Number(option('generators') ?? 2));
 const ADDRESSES_PER_GENERATOR = 4;
 
@@ -907,6 +908,8 @@ async function main() {
     [3, 'fanout', 'scenario 3: tenant fan-out', scenarioFanout],
     [4, 'redis', 'scenario 4: delivery across two instances through Redis', scenarioRedis],
     [5, 'sse', 'scenario 5: SSE fan-out', scenarioSse],
+    [6, 'publish', 'scenario 6: publishing beside a floor server (REST rates, batches, in-process sendMany)', () =>
+      scenarioPublish({ quick: QUICK, log, step, timeLeft, children, logs: LOGS, results: RESULTS, root: ROOT, db, jwtSecret: JWT_SECRET, publisherToken, startOurs, stopServer, connectAll, closeAllConnections, runRate, userList })],
   ]);
   for (const [number, key, title, run] of plan) {
     if (aborting) break;
@@ -943,9 +946,9 @@ async function main() {
   mkdirSync(RESULTS, { recursive: true });
   writeFileSync(path.join(RESULTS, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
   writeFileSync(path.join(RESULTS, `${CONFIG.mode}-${STAMP}.json`), `${JSON.stringify(results, null, 2)}\n`);
-  process.stdout.write(`\n${report.consoleTable(results)}\n\n`);
+  process.stdout.write(`\n${report.consoleTable(results)}\n${publishLines(scenarios.publish).join('\n')}\n\n`);
   log('wrote bench/results/latest.json');
-  if (CONFIG.mode === 'full' && !flag('no-docs') && ONLY.length === 5) {
+  if (CONFIG.mode === 'full' && !flag('no-docs') && ONLY.length === 6) {
     writeFileSync(path.join(ROOT, 'docs', 'BENCHMARKS.md'), report.markdown(results, ROOT));
     log('wrote docs/BENCHMARKS.md');
   } else {

@@ -312,6 +312,7 @@ scenario 4, Redis on 127.0.0.1:6379 (\`BENCH_REDIS_URL\`). Nothing leaves loopba
 npm run bench                    # everything (${c.mode === 'full' ? `about ${Math.max(1, Math.round(m.durationSec / 60))} minutes` : 'several minutes'}); rewrites this file
 npm run bench -- --quick         # small N and short runs, under two minutes; does not touch this file
 npm run bench -- --only=2,3      # some scenarios (does not touch this file)
+npm run bench -- --publish       # scenario 6 only: publishing beside the floor server (add --quick for short runs)
 npm run bench -- --no-profile    # skip the --cpu-prof pass
 node bench/profile-summary.js bench/results/profiles/<file>.cpuprofile [--from µs --to µs]
 node bench/lib/report.js         # re-render this file from bench/results/latest.json (e.g. after editing bench/ANALYSIS.md)
@@ -348,6 +349,12 @@ drops it at the end (also on Ctrl-C or failure), starts every server and generat
 - **4 via Redis**: two instances with \`REDIS_URL\` and a unique \`REDIS_KEY_PREFIX\`; receivers on B, POSTs to A; ${c.redis.rates.join(', ')}/s.
 - **5 SSE**: ${c.sse.streams} \`GET /notifications/stream\` (Bearer header) of ADMIN users, ${c.sse.broadcasts} TENANT broadcasts; bare: an SSE endpoint in the
   same baseline process.
+- **6 publish** (\`bench/publish/\`): beside a floor server (\`bench/publish/floor-server.js\`: no auth, a plain
+  \`INSERT … RETURNING\` on a pool of 20, then the emit) started in the same run: single REST publishes open-loop at
+  1,000, 2,000 and 5,000/s to sockets of 200 users (the floor and ours alternating per rate); HTTP batches of 500
+  (\`POST /notifications/batch\` vs the floor's \`/emit-batch\`, 4 in a closed loop); in-process
+  \`NotificationService.sendMany\` of 500 vs one \`unnest\` INSERT of 500 (4 in a closed loop); the stream-lock hold
+  per group and per notification from \`notify_stream_lock_hold_seconds\`. Ratio = ours / floor.
 `;
 }
 

@@ -1,5 +1,6 @@
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { json } from 'express';
 import helmet from 'helmet';
 import type { Server } from 'node:http';
 import { Logger } from 'nestjs-pino';
@@ -25,6 +26,8 @@ export async function createApp(config: AppConfig, options: AppModuleOptions = {
   // Behind a proxy, TRUST_PROXY hops make rate limits and caps key on the client, not the proxy.
   app.set('trust proxy', config.trustProxyHops);
   app.use(helmet());
+  // Batches carry up to 500 items: their own bound, parsed first (the global parser then skips them).
+  app.use('/notifications/batch', json({ limit: config.delivery.batchBodyBytes }));
   app.useBodyParser('json', { limit: config.limits.httpBodyBytes });
 
   const origins = app.get(OriginPolicy);

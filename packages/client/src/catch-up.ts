@@ -1,38 +1,43 @@
-import type { NotificationView } from '@notify-gateway/contracts';
+import type { NotificationView, StreamPosition, StreamReset, SyncPayload } from '@notify-gateway/contracts';
 
 export interface SyncPage {
   notifications: NotificationView[];
-  cursor: string | null;
   hasMore: boolean;
+  /** The encoded position after this page. */
+  position: string;
+  streams: StreamPosition[];
+  reset: StreamReset[];
 }
 
 export interface CatchUpResult {
-  /** Notifications handed to `receive`, duplicates included. */
+  /** Notifications the server returned, duplicates included. */
   received: number;
   /** False when `shouldContinue` stopped it midway (e.g. the connection changed). */
   complete: boolean;
 }
 
 /**
- * Pages through everything after `after`, oldest first, while the server says more is waiting.
- * A page that does not move the cursor forward ends the loop rather than asking forever.
+ * Pages from `first` while the server says more is waiting, each next page from the position the
+ * previous one ended at. A page that does not move the position ends the loop rather than asking
+ * forever.
  */
 export async function catchUp(
-  after: string | undefined,
-  fetchPage: (after: string | undefined) => Promise<SyncPage>,
-  receive: (notification: NotificationView) => void,
+  first: SyncPayload,
+  fetchPage: (request: SyncPayload) => Promise<SyncPage>,
+  apply: (page: SyncPage) => void | Promise<void>,
   shouldContinue: () => boolean = () => true,
 ): Promise<CatchUpResult> {
-  let cursor = after;
+  let request = first;
+  let previous: string | undefined;
   let received = 0;
   for (;;) {
     if (!shouldContinue()) return { received, complete: false };
-    const page = await fetchPage(cursor);
+    const page = await fetchPage(request);
     if (!shouldContinue()) return { received, complete: false };
-    for (const notification of page.notifications) receive(notification);
+    await apply(page);
     received += page.notifications.length;
-    const next = page.cursor ?? cursor;
-    if (!page.hasMore || next === cursor) return { received, complete: true };
-    cursor = next;
+    if (!page.hasMore || page.position === previous || page.position === '') return { received, complete: true };
+    previous = page.position;
+    request = { position: page.position };
   }
 }

@@ -11,4 +11,4 @@ export type {
   TokenRequestReason,
   Transport,
 } from './types.js';
-export type { NotificationReadEvent, NotificationView, RateLimitExceededEvent } from '@notify-gateway/contracts';
+export type { NotificationReadEvent, NotificationView, RateLimitExceededEvent, StreamPosition, StreamReset, StreamResetReason } from '@notify-gateway/contracts';

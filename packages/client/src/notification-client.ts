@@ -7,16 +7,17 @@ import {
   type NotificationView,
   type ServerToClientEvents,
   type SessionEndCode,
+  type StreamReset,
   type SyncAck,
   type SyncPayload,
 } from '@notify-gateway/contracts';
 import { io, type Socket } from 'socket.io-client';
 import { Backoff } from './backoff.js';
 import { catchUp, type SyncPage } from './catch-up.js';
-import { CursorTracker } from './cursor-tracker.js';
 import { NotificationClientError } from './errors.js';
 import { PendingAcks } from './pending-acks.js';
 import { RecentIds } from './recent-ids.js';
+import { parseCounter, StreamPositions } from './stream-positions.js';
 import { connectErrorAction, disconnectAction } from './session-policy.js';
 import { InBandRefresh } from './token-refresh.js';
 import { TypedEmitter, type Listener } from './typed-emitter.js';
@@ -32,6 +33,12 @@ import type {
 
 type GatewaySocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 
+/**
+ * How long a gap in the live feed may close by itself (the missing notification is usually a few
+ * ms behind, from another instance) before the client syncs the stream. Saves the event budget.
+ */
+const GAP_GRACE_MS = 150;
+
 const DEFAULTS = {
   transports: ['websocket'] as Transport[],
   dedupeSize: 1000,
@@ -44,13 +51,19 @@ const DEFAULTS = {
 
 /**
  * The gateway's socket.io namespace with the behaviour a frontend needs by default: a fresh token
- * on every (re)connect, catch-up from the last cursor after each one, each notification once.
+ * on every (re)connect, catch-up from the per-stream positions after each one, gaps in the live
+ * feed synced stream by stream, each notification once and in per-stream order.
  */
 export class NotificationClient {
   private readonly events = new TypedEmitter<NotificationClientEventMap>();
   private readonly socket: GatewaySocket;
   private readonly seen: RecentIds;
-  private readonly cursor: CursorTracker;
+  private readonly positions: StreamPositions;
+  /** The old-style cursor to start from, until the first catch-up has turned it into positions. */
+  private startCursor: string | undefined;
+  private highestCursor: bigint | undefined;
+  private readonly gapSyncs = new Set<string>();
+  private readonly gapTimers = new Map<string, ReturnType<typeof setTimeout>>();
   private readonly retry: Backoff;
   private readonly acks: PendingAcks;
   private readonly pageSize: number;
@@ -69,7 +82,9 @@ export class NotificationClient {
 
   constructor(private readonly options: NotificationClientOptions) {
     this.seen = new RecentIds(options.dedupeSize ?? DEFAULTS.dedupeSize);
-    this.cursor = new CursorTracker(options.cursor);
+    this.positions = new StreamPositions(options.position);
+    if (options.cursor !== undefined && parseCounter(options.cursor) === undefined) throw new RangeError('cursor must be a decimal string');
+    this.startCursor = options.cursor;
     this.acks = new PendingAcks(options.ackTimeoutMs ?? DEFAULTS.ackTimeoutMs);
     this.pageSize = Math.min(options.syncPageSize ?? NOTIFICATION_LIMITS.pageMax, NOTIFICATION_LIMITS.pageMax);
     this.maxAuthFailures = options.maxAuthFailures ?? DEFAULTS.maxAuthFailures;
@@ -120,9 +135,14 @@ export class NotificationClient {
     return this.current.state;
   }
 
-  /** The catch-up cursor: persist it to resume a later session without replaying history. */
+  /** The highest cursor handed to the application (orders a listing; prefer `lastPosition` to resume). */
   get lastCursor(): string | undefined {
-    return this.cursor.value;
+    return this.highestCursor?.toString() ?? this.startCursor;
+  }
+
+  /** Where the client stands in each stream: persist it and pass it as `position` to resume. */
+  get lastPosition(): string | undefined {
+    return this.positions.encoded();
   }
 
   /** The transport in use while connected. */
@@ -165,8 +185,8 @@ export class NotificationClient {
   }
 
   /**
-   * Catches up from the last cursor now (it also runs after every connect). Resolves with the
-   * number of notifications the server returned; 0 when not connected (connecting catches up).
+   * Catches up from the client's positions now (it also runs after every connect). Resolves with
+   * the number of notifications the server returned; 0 when not connected (connecting catches up).
    */
   sync(): Promise<number> {
     if (this.current.state === 'stopped') return Promise.reject(stoppedError());
@@ -174,15 +194,15 @@ export class NotificationClient {
     const session = this.session;
     if (this.running?.session === session) return this.running.promise;
     clearTimeout(this.syncRetryTimer);
-    this.cursor.behind();
-    const promise = catchUp(
-      this.cursor.value,
-      (after) => this.fetchPage(after),
-      (notification) => this.receive(notification, 'sync'),
-      () => this.session === session && this.socket.connected,
-    ).then(
+    const alive = (): boolean => this.session === session && this.socket.connected;
+    // Without a position: from the old cursor if one was given, else the whole history (`after: 0`).
+    const first: SyncPayload = this.positions.known ? { position: this.positions.encoded() } : { after: this.startCursor ?? '0' };
+    const promise = catchUp(first, (request) => this.fetchPage(request), (page) => this.apply(page), alive).then(
       (result) => {
-        if (result.complete && this.session === session) this.cursor.completed();
+        if (result.complete && alive()) {
+          this.startCursor = undefined;
+          this.afterCatchUp();
+        }
         return result.received;
       },
       (error: unknown) => {
@@ -203,7 +223,7 @@ export class NotificationClient {
     socket.on('connect', () => this.onConnect());
     socket.on('connect_error', (error) => this.onConnectError(error));
     socket.on('disconnect', (reason) => this.onDisconnect(reason));
-    socket.on('notification:new', (notification) => this.receive(notification, 'live'));
+    socket.on('notification:new', (notification) => this.receiveLive(notification));
     socket.on('notification:read', (event) => this.events.emit('read', event));
     socket.on('notification:error', (body) => this.events.emit('error', NotificationClientError.fromBody(body)));
     socket.on('notification:rate-limit-exceeded', (event) => this.events.emit('rate-limited', event));
@@ -249,7 +269,7 @@ export class NotificationClient {
       (error: NotificationClientError) => {
         if (this.session !== session || !this.socket.connected) return;
         this.events.emit('error', error);
-        // Stay in syncing (live cursors stay pending) until a catch-up completes.
+        // Stay in syncing (held live notifications stay held) until a catch-up completes.
         this.syncRetryTimer = setTimeout(() => this.catchUpNow(), this.retry.next());
       },
     );
@@ -277,7 +297,6 @@ export class NotificationClient {
 
   private onDisconnect(reason: string): void {
     this.refresh.disconnected();
-    this.cursor.behind();
     this.acks.failAll(`disconnected: ${reason}`);
     clearTimeout(this.syncRetryTimer);
     if (this.current.state === 'stopped') return;
@@ -299,17 +318,115 @@ export class NotificationClient {
     }, this.retry.next());
   }
 
-  private receive(notification: NotificationView, via: 'live' | 'sync'): void {
-    if (via === 'live') this.cursor.live(notification.cursor);
-    else this.cursor.synced(notification.cursor);
+  /** A live notification: handed on if it follows on in its stream; a gap is synced first. */
+  private receiveLive(notification: NotificationView): void {
+    switch (this.positions.live(notification)) {
+      case 'next':
+        this.hand(notification);
+        this.releaseHeld(notification.stream);
+        return;
+      case 'duplicate':
+        return;
+      case 'ahead':
+        // While a catch-up runs, it ends by releasing what was held and syncing what is left.
+        if (this.running?.session !== this.session) this.syncAfterGrace(notification.stream);
+        return;
+      case 'epoch-changed':
+        if (this.running?.session !== this.session) this.syncStream(notification.stream);
+    }
+  }
+
+  /** Syncs `stream` unless its gap has closed by the time the grace is over. */
+  private syncAfterGrace(stream: string): void {
+    if (this.gapTimers.has(stream)) return;
+    const session = this.session;
+    this.gapTimers.set(
+      stream,
+      setTimeout(() => {
+        this.gapTimers.delete(stream);
+        if (this.session === session && this.positions.gaps().includes(stream)) this.syncStream(stream);
+      }, GAP_GRACE_MS),
+    );
+  }
+
+  /** One sync page: each new notification handed over in order, positions adopted, resets done. */
+  private async apply(page: SyncPage): Promise<void> {
+    for (const notification of page.notifications) {
+      if (this.positions.synced(notification)) this.hand(notification);
+    }
+    this.positions.learn(page.streams);
+    if (page.reset.length > 0) await this.reload(page.reset, page.streams);
+  }
+
+  /**
+   * Positions void for `reset` streams (new epoch, or further behind than the server replays):
+   * the stream restarts at the server's position, and the latest page is reloaded for it.
+   */
+  private async reload(reset: StreamReset[], streams: SyncPage['streams']): Promise<void> {
+    const names = new Set(reset.map((item) => item.stream));
+    for (const position of streams) if (names.has(position.stream)) this.positions.resetTo(position);
+    const reason = reset[0]?.reason ?? 'EPOCH_CHANGED';
+    this.setState({ state: 'reset', reason, transport: this.transport });
+    this.events.emit('reset', { streams: [...names], reason });
+    const latest = await this.fetchPage({});
+    for (const notification of [...latest.notifications].reverse()) {
+      if (names.has(notification.stream)) this.hand(notification);
+    }
+    for (const position of latest.streams) if (names.has(position.stream)) this.positions.resetTo(position);
+    if (this.socket.connected) this.setState({ state: this.running?.session === this.session ? 'syncing' : 'live', transport: this.transport });
+  }
+
+  /** After a complete catch-up: release what was held, sync the streams still behind a gap. */
+  private afterCatchUp(): void {
+    for (const stream of this.positions.gaps()) {
+      this.releaseHeld(stream);
+    }
+    for (const stream of this.positions.gaps()) this.syncStream(stream);
+  }
+
+  private releaseHeld(stream: string): void {
+    for (const held of this.positions.release(stream)) this.hand(held);
+  }
+
+  /** Syncs one stream from its position until nothing is held past a gap there. */
+  private syncStream(stream: string): void {
+    if (this.gapSyncs.has(stream) || !this.socket.connected) return;
+    const session = this.session;
+    const alive = (): boolean => this.session === session && this.socket.connected;
+    const position = this.positions.encoded(stream);
+    if (position === undefined) return;
+    this.gapSyncs.add(stream);
+    catchUp({ position }, (request) => this.fetchPage(request), (page) => this.apply(page), alive)
+      .then((result) => {
+        this.gapSyncs.delete(stream);
+        if (!result.complete || !alive()) return;
+        this.releaseHeld(stream);
+        if (this.positions.gaps().includes(stream)) this.syncStream(stream);
+      })
+      .catch((error: unknown) => {
+        this.gapSyncs.delete(stream);
+        if (!alive()) return;
+        this.events.emit('error', NotificationClientError.from(error));
+        // The reconnect's catch-up covers it if the connection goes; otherwise try again.
+        setTimeout(() => {
+          if (alive()) this.syncStream(stream);
+        }, this.retry.next());
+      });
+  }
+
+  /** Hands a notification to the application, once per id, and moves its stream's position. */
+  private hand(notification: NotificationView): void {
+    this.positions.handed(notification);
+    const cursor = parseCounter(notification.cursor);
+    if (cursor !== undefined && (this.highestCursor === undefined || cursor > this.highestCursor)) this.highestCursor = cursor;
     if (this.seen.add(notification.id)) this.events.emit('notification', notification);
   }
 
-  private async fetchPage(after: string | undefined): Promise<SyncPage> {
-    const payload: SyncPayload = after === undefined ? { limit: this.pageSize } : { after, limit: this.pageSize };
+  private async fetchPage(request: SyncPayload): Promise<SyncPage> {
+    const payload: SyncPayload = { ...request, limit: this.pageSize };
     const ack = await this.acks.request<SyncAck>((done) => this.socket.emit('notification:sync', payload, done));
     if (!ack.ok) throw NotificationClientError.fromBody(ack.error);
-    return { notifications: ack.notifications, cursor: ack.cursor, hasMore: ack.hasMore };
+    return { notifications: ack.notifications, hasMore: ack.hasMore, position: ack.position, streams: ack.streams ?? [], reset: ack.reset ?? [] };
   }
 
   private stop(reason: StopReason): void {
@@ -317,8 +434,9 @@ export class NotificationClient {
     clearTimeout(this.retryTimer);
     clearTimeout(this.syncRetryTimer);
     this.refresh.disconnected();
+    for (const timer of this.gapTimers.values()) clearTimeout(timer);
+    this.gapTimers.clear();
     this.session += 1;
-    this.cursor.behind();
     // State first: the disconnect below reports synchronously and must see it.
     this.setState({ state: 'stopped', reason });
     this.socket.disconnect();

@@ -1,4 +1,4 @@
-import type { NotificationReadEvent, NotificationView, RateLimitExceededEvent } from '@notify-gateway/contracts';
+import type { NotificationReadEvent, NotificationView, RateLimitExceededEvent, StreamResetReason } from '@notify-gateway/contracts';
 import type { ManagerOptions, SocketOptions } from 'socket.io-client';
 import type { NotificationClientError } from './errors.js';
 
@@ -17,9 +17,10 @@ export type TokenProvider = (request: TokenRequest) => Promise<string>;
 
 /**
  * idle → connecting → syncing (catching up) → live; on a drop: reconnecting → syncing → live.
- * stopped is final until `connect()`.
+ * reset: a stream's position was void (its epoch changed); the latest page is being reloaded,
+ * then back to syncing or live. stopped is final until `connect()`.
  */
-export type ClientState = 'idle' | 'connecting' | 'syncing' | 'live' | 'reconnecting' | 'stopped';
+export type ClientState = 'idle' | 'connecting' | 'syncing' | 'live' | 'reset' | 'reconnecting' | 'stopped';
 
 /** Why the client stopped reconnecting. */
 export type StopReason =
@@ -43,6 +44,8 @@ export interface NotificationClientEventMap {
   error: NotificationClientError;
   'rate-limited': RateLimitExceededEvent;
   state: StateChange;
+  /** Positions void for these streams: the latest page was reloaded for them. */
+  reset: { streams: string[]; reason: StreamResetReason };
 }
 
 type SocketIoOptions = Partial<ManagerOptions & SocketOptions>;
@@ -53,7 +56,12 @@ export interface NotificationClientOptions {
   getToken: TokenProvider;
   /** Default ['websocket']: no polling session whose id travels in URLs; add 'polling' only where websockets are blocked. */
   transports?: Transport[];
-  /** Resume after this cursor (e.g. from a REST listing or storage); absent: catch up from the beginning. */
+  /** Resume from this position (`lastPosition`, or a listing's `position`): each stream from its own offset. */
+  position?: string;
+  /**
+   * Resume after this older cursor (read as a position on the first catch-up); absent, and no
+   * `position`: catch up from the beginning.
+   */
   cursor?: string;
   onNotification?: (notification: NotificationView) => void;
   /** How many recent ids to remember for de-duplication; default 1000. */

@@ -14,6 +14,7 @@ export const EVENT_ERROR_CODES = [
   'RATE_LIMITED',
   'UNAUTHORIZED',
   'INTERNAL_ERROR',
+  'IDEMPOTENCY_CONFLICT',
 ] as const;
 export type EventErrorCode = (typeof EVENT_ERROR_CODES)[number];
 
@@ -30,6 +31,7 @@ export const HTTP_ERROR_CODES = [
   'UNSUPPORTED_MEDIA_TYPE',
   'SERVICE_UNAVAILABLE',
   'INTERNAL_ERROR',
+  'IDEMPOTENCY_CONFLICT',
 ] as const;
 export type HttpErrorCode = (typeof HTTP_ERROR_CODES)[number];
 

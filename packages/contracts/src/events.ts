@@ -17,15 +17,26 @@ export const SERVER_EVENTS = {
   error: 'notification:error',
   rateLimitExceeded: 'notification:rate-limit-exceeded',
   sessionExpiring: 'notification:session-expiring',
+  /** SSE only: positions void for some streams (socket clients read `reset` in the sync ack). */
+  reset: 'notification:reset',
 } as const;
 
 /** SSE carries a subset of the server events. */
-export const SSE_EVENTS = [SERVER_EVENTS.new, SERVER_EVENTS.read] as const;
+export const SSE_EVENTS = [SERVER_EVENTS.new, SERVER_EVENTS.read, SERVER_EVENTS.reset] as const;
 
-/** A notification as a client sees it. `cursor` orders notifications for catch-up. */
+/**
+ * A notification as a client sees it. `stream`, `offset` and `epoch` place it in its delivery
+ * stream (docs/DELIVERY.md); `cursor` orders a listing but does not prove commit order.
+ */
 export interface NotificationView {
   id: string;
   cursor: string;
+  /** `user:{id}`, `tenant:{id}` or `global`. */
+  stream: string;
+  /** Dense per stream: the previous notification of the stream has offset − 1. Decimal string. */
+  offset: string;
+  /** The stream's epoch: when it changes, positions held for the stream are void. */
+  epoch: string;
   scope: NotificationScope;
   title: string;
   content: string;
@@ -61,9 +72,42 @@ export interface MarkReadPayload {
   notificationId: string;
 }
 export type MarkAllReadPayload = Record<string, never>;
+/**
+ * Resume from `position` (the encoded string of docs/DELIVERY.md, or the structured form);
+ * `after` is the old cursor, mapped onto positions. Neither: the latest page and the current
+ * positions.
+ */
 export interface SyncPayload {
+  position?: string | StreamPosition[];
   after?: string;
   limit?: number;
+}
+
+/** Where a reader stands in one stream: the last offset it holds, under `epoch`. */
+export interface StreamPosition {
+  stream: string;
+  epoch: string;
+  offset: string;
+}
+
+/**
+ * Why a stream's position was voided: reload the latest page (docs/DELIVERY.md). EPOCH_CHANGED:
+ * the stream was recreated (store reset, restore, truncation); AHEAD_OF_STREAM: the position
+ * names an offset the stream never reached; TOO_FAR_BEHIND: more to catch up than CATCH_UP_MAX.
+ */
+export type StreamResetReason = 'EPOCH_CHANGED' | 'AHEAD_OF_STREAM' | 'TOO_FAR_BEHIND';
+export interface StreamReset {
+  stream: string;
+  reason: StreamResetReason;
+}
+
+/** A sync's outcome: what the reader holds once it has taken the page, stream by stream. */
+export interface SyncPosition {
+  /** The encoded position after this page (for `position`, `?position=`, Last-Event-ID). */
+  position: string;
+  streams: StreamPosition[];
+  /** Streams whose positions were void: their notifications were not replayed. */
+  reset: StreamReset[];
 }
 export interface CreateNotificationPayload {
   title: string;
@@ -85,7 +129,7 @@ export type Ack<T extends object = Record<never, never>> = ({ ok: true } & T) | 
 export type MarkReadAck = Ack;
 export type MarkAllReadAck = Ack<{ count: number }>;
 /** `cursor` is where the next sync should start; `hasMore` says a further page is waiting. */
-export type SyncAck = Ack<{ notifications: NotificationView[]; cursor: string | null; hasMore: boolean }>;
+export type SyncAck = Ack<{ notifications: NotificationView[]; cursor: string | null; hasMore: boolean } & SyncPosition>;
 export type CreateAck = Ack<{ notification: NotificationView }>;
 /** `expiresAt`: the session's new expiry, epoch seconds (the new token's `exp`). */
 export type AuthRefreshAck = Ack<{ expiresAt: number }>;
@@ -105,6 +149,13 @@ export interface ServerToClientEvents {
   'notification:error': (payload: ErrorBody) => void;
   'notification:rate-limit-exceeded': (payload: RateLimitExceededEvent) => void;
   'notification:session-expiring': (payload: SessionExpiringEvent) => void;
+  'notification:reset': (payload: ResetEvent) => void;
+}
+
+/** `notification:reset` (SSE): reload the latest page for these streams, then go on from `position`. */
+export interface ResetEvent {
+  reset: StreamReset[];
+  position: string;
 }
 
 /** REST shapes. */
@@ -119,6 +170,23 @@ export interface NotificationPage {
   /** Pass as `after` to continue; null when nothing was returned. */
   cursor: string | null;
   hasMore: boolean;
+  /** Present on position-based pages (`?position=`, and the latest page): where the reader stands. */
+  position?: string;
+  streams?: StreamPosition[];
+  reset?: StreamReset[];
+}
+
+/** `POST /notifications/batch`: up to NOTIFICATION_LIMITS.batchMax items, all validated first. */
+export interface NotificationBatchItem extends CreateNotificationPayload {
+  tenantId?: string;
+  idempotencyKey?: string;
+}
+export interface NotificationBatchRequest {
+  items: NotificationBatchItem[];
+}
+export interface NotificationBatchResponse {
+  /** The stored notifications, in the order of the items. */
+  items: NotificationView[];
 }
 export interface StreamTicketResponse {
   ticket: string;

@@ -8,7 +8,22 @@ export const NOTIFICATION_LIMITS = {
   dataMaxBytes: 4096,
   pageMax: 100,
   pageDefault: 50,
+  /** Items of one `POST /notifications/batch` or `sendMany` call. */
+  batchMax: 500,
 } as const;
+
+/** Delivery streams and positions (docs/DELIVERY.md). */
+export const STREAM_LIMITS = {
+  /** An epoch: 8–16 characters of [A-Za-z0-9]. */
+  epochPattern: '^[A-Za-z0-9]{8,16}$',
+  /** Longest encoded position (three streams). */
+  positionMaxLength: 120,
+} as const;
+
+/** `Idempotency-Key` / `idempotencyKey`: 1–128 characters of [A-Za-z0-9._:-]. */
+export const IDEMPOTENCY_KEY_PATTERN = '^[A-Za-z0-9._:-]{1,128}$';
+/** How long a key returns its original notification. */
+export const IDEMPOTENCY_WINDOW_HOURS = 24;
 
 /** The namespace the gateway serves. */
 export const NOTIFICATIONS_NAMESPACE = '/notifications';

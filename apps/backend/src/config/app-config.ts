@@ -121,6 +121,11 @@ export interface AppConfig {
     /** Failed logins per email from every IP, per hour: the slower global back-off. */
     loginFailuresPerEmailGlobal: number;
   };
+  /** Delivery streams and bulk publishing (docs/DELIVERY.md). */
+  delivery: {
+    /** Largest JSON body of POST /notifications/batch (the other routes keep httpBodyBytes). */
+    batchBodyBytes: number;
+  };
   sse: {
     heartbeatMs: number;
     ticketTtlSec: number;

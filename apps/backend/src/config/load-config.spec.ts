@@ -70,6 +70,7 @@ describe('loadConfig', () => {
         securityLogBurst: 100,
         securityLogRatePerSec: 10,
       });
+      expect(config.delivery).toEqual({ batchBodyBytes: 1048576 });
       expect(config.metrics).toEqual({ token: undefined, intervalMs: 60000 });
       expect(config.shutdownTimeoutMs).toBe(10000);
       expect(config.logLevel).toBe('info');

@@ -69,6 +69,9 @@ export function loadConfig(env: Env): LoadedConfig {
       httpBodyBytes: integer(env, 'HTTP_MAX_BODY_BYTES', 65536, 1024, 10485760),
       loginFailuresPerEmailGlobal: integer(env, 'LOGIN_RATE_LIMIT_PER_EMAIL_GLOBAL', 100, 1, 1000000),
     },
+    delivery: {
+      batchBodyBytes: integer(env, 'HTTP_BATCH_MAX_BODY_BYTES', 1048576, 1024, 16777216),
+    },
     sse: {
       heartbeatMs: integer(env, 'SSE_HEARTBEAT_MS', 25000, 100, 30000),
       ticketTtlSec: integer(env, 'SSE_TICKET_TTL_SEC', 30, 1, 60),

@@ -20,6 +20,7 @@ import {
 } from '@notify-gateway/contracts';
 import type { AppConfig } from '../config/app-config.js';
 import { Roles } from '../common/decorators/auth.decorators.js';
+import { ApiError } from '../common/errors/api-error.js';
 import { WsExceptionFilter } from '../common/filters/ws-exception.filter.js';
 import { WsJwtGuard } from '../common/guards/ws-jwt.guard.js';
 import { EmptyPayloadPipe } from '../common/pipes/empty-payload.pipe.js';
@@ -124,8 +125,11 @@ export class NotificationGateway implements OnGatewayInit, OnGatewayConnection, 
 
   @SubscribeMessage('notification:sync')
   async sync(@ConnectedSocket() socket: GatewaySocket, @MessageBody() body: NotificationSyncDto): Promise<SyncAck> {
-    const page = await this.notifications.sync(socket.data.user, body.after, body.limit);
-    return { ok: true, notifications: page.items, cursor: page.cursor, hasMore: page.hasMore };
+    if (body.position !== undefined && body.after !== undefined) {
+      throw new ApiError(400, 'VALIDATION_FAILED', undefined, [{ field: 'position', messages: ['position and after are exclusive'] }]);
+    }
+    const page = await this.notifications.sync(socket.data.user, body);
+    return { ok: true, notifications: page.items, cursor: page.cursor, hasMore: page.hasMore, position: page.position, streams: page.streams, reset: page.reset };
   }
 
   @SubscribeMessage('notification:create')

@@ -1,35 +1,48 @@
 import { Injectable } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
-import type { NotificationPriority } from '@notify-gateway/contracts';
+import { randomBytes } from 'node:crypto';
+import { IDEMPOTENCY_WINDOW_HOURS, type NotificationPriority, type NotificationScope } from '@notify-gateway/contracts';
 import type { AuthenticatedUser } from '../auth/authenticated-user.js';
 import { PrismaService } from '../core/prisma/prisma.service.js';
 import { isTenantAdmin, visibleTo } from './notification-audience.js';
 import { NOTIFICATION_VIEW_FIELDS, type NotificationRow } from './notification.view.js';
 
-/** Key of the advisory lock that makes seq order equal commit order (docs/DELIVERY.md). */
-const SEQUENCE_LOCK = 72707370;
 const MAX_BIGINT = 9223372036854775807n;
 
 export type Viewer = Pick<AuthenticatedUser, 'userId' | 'tenantId' | 'role'>;
 
-export interface NotificationContent {
+/** One notification ready to store: audience resolved, content validated, id chosen. */
+export interface PreparedNotification {
+  id: string;
+  stream: string;
+  scope: NotificationScope;
+  tenantId: string | null;
+  userId: string | null;
   createdById: string | null;
   title: string;
   content: string;
   priority: NotificationPriority;
   data: Record<string, unknown> | null;
+  /** With a key, the row is stored only if (publisher, key) is not claimed within the window. */
+  idempotency: { publisher: string; key: string; hash: string } | null;
 }
-
-/** Who a new notification is for. USER names its recipient; the row takes the recipient's tenant. */
-export type NewAudience =
-  | { scope: 'USER'; userId: string; withinTenant: string | null }
-  | { scope: 'TENANT'; tenantId: string }
-  | { scope: 'GLOBAL' };
 
 export interface StoredNotification extends NotificationRow {
   userId: string | null;
   tenantId: string | null;
+  epoch: string;
 }
+
+export interface StreamHead {
+  epoch: string;
+  lastOffset: bigint;
+}
+
+export interface ClaimedKey {
+  requestHash: string;
+  notification: StoredNotification | null;
+}
+
+type ReadRow = NotificationRow & { read: boolean };
 
 /** All notification I/O. */
 @Injectable()
@@ -37,41 +50,133 @@ export class NotificationRepository {
   constructor(private readonly prisma: PrismaService) {}
 
   /**
-   * Inserts under a transaction-scoped advisory lock: a transaction holding seq N commits
-   * before any transaction can draw N+1, so a reader that has seen N can never later find a
-   * smaller seq appear. Catch-up by "seq > cursor" therefore never skips a late commit.
-   *
-   * One statement in its own transaction: the MATERIALIZED CTE takes the lock before the row
-   * draws its seq, and the commit (which releases the lock) follows inside PostgreSQL. An
-   * interactive transaction held the lock across two client round trips and whatever the event
-   * loop was doing in between, which serialised publishing at ~200/s under load
-   * (docs/BENCHMARKS.md).
+   * Stores a group of notifications in ONE statement, so one implicit transaction:
+   * 1. claims the idempotency keys (a key claimed by a concurrent transaction waits for it;
+   *    once it commits, the item is not stored here),
+   * 2. bumps each stream's counter once by its count, in stream-name order (a row lock per
+   *    stream, taken in a fixed order so two groups never deadlock, held until commit),
+   * 3. inserts the rows with the offsets that bump handed out.
+   * A rollback undoes the bump with the rows: offsets stay dense. Rows whose key was already
+   * claimed are missing from the result.
    */
-  async create(audience: NewAudience, content: NotificationContent): Promise<StoredNotification | null> {
-    const recipient = audience.scope === 'USER' ? audience.userId : null;
-    const withinTenant = audience.scope === 'USER' ? audience.withinTenant : null;
-    const tenant = audience.scope === 'TENANT' ? audience.tenantId : null;
-    const data = content.data === null ? null : JSON.stringify(content.data);
-    // For USER the recipient's tenant comes from the same statement (no extra round trip); no
-    // row when the recipient does not exist or lies outside `withinTenant`, and then no insert.
-    const rows = await this.prisma.$queryRaw<StoredNotification[]>`
-      WITH sequence_lock AS MATERIALIZED (SELECT pg_advisory_xact_lock(${SEQUENCE_LOCK})),
-      audience AS (
-        SELECT ${tenant}::uuid AS tenant_id WHERE ${recipient}::uuid IS NULL
-        UNION ALL
-        SELECT u.tenant_id FROM users u
-        WHERE u.id = ${recipient}::uuid AND (${withinTenant}::uuid IS NULL OR u.tenant_id = ${withinTenant}::uuid)
+  async insertGroup(items: PreparedNotification[]): Promise<StoredNotification[]> {
+    if (items.length === 0) return [];
+    const col = <T>(pick: (item: PreparedNotification) => T): T[] => items.map(pick);
+    return this.prisma.$queryRaw<StoredNotification[]>`
+      WITH input AS (
+        SELECT * FROM unnest(
+          ${col((i) => i.id)}::uuid[], ${col((i) => i.stream)}::text[], ${col((i) => i.scope)}::text[],
+          ${col((i) => i.tenantId)}::uuid[], ${col((i) => i.userId)}::uuid[], ${col((i) => i.createdById)}::uuid[],
+          ${col((i) => i.title)}::text[], ${col((i) => i.content)}::text[], ${col((i) => i.priority)}::text[],
+          ${col((i) => (i.data === null ? null : JSON.stringify(i.data)))}::text[],
+          ${col((i) => i.idempotency?.publisher ?? null)}::text[], ${col((i) => i.idempotency?.key ?? null)}::text[],
+          ${col((i) => i.idempotency?.hash ?? null)}::text[]
+        ) WITH ORDINALITY AS i(id, stream, scope, tenant_id, user_id, created_by_id, title, content, priority, data, publisher, key, hash, ord)
+      ),
+      claimed AS (
+        INSERT INTO notification_idempotency_keys AS k (publisher, key, request_hash, notification_id)
+        SELECT publisher, key, hash, id FROM input WHERE key IS NOT NULL
+        ON CONFLICT (publisher, key) DO UPDATE
+          SET request_hash = EXCLUDED.request_hash, notification_id = EXCLUDED.notification_id, created_at = now()
+          WHERE k.created_at < now() - make_interval(hours => ${IDEMPOTENCY_WINDOW_HOURS})
+        RETURNING notification_id
+      ),
+      accepted AS (
+        SELECT * FROM input WHERE key IS NULL OR id IN (SELECT notification_id FROM claimed)
+      ),
+      counts AS (
+        SELECT stream, count(*)::bigint AS n FROM accepted GROUP BY stream
+      ),
+      bumped AS (
+        INSERT INTO notification_streams AS s (stream, epoch, last_offset)
+        SELECT stream, substr(md5(random()::text || stream), 1, 12), n FROM counts ORDER BY stream
+        ON CONFLICT (stream) DO UPDATE SET last_offset = s.last_offset + EXCLUDED.last_offset
+        RETURNING stream, epoch, last_offset
+      ),
+      numbered AS (
+        SELECT a.*, b.last_offset - c.n + row_number() OVER (PARTITION BY a.stream ORDER BY a.ord) AS stream_offset
+        FROM accepted a JOIN bumped b USING (stream) JOIN counts c USING (stream)
+      ),
+      inserted AS (
+        INSERT INTO notifications (id, scope, tenant_id, user_id, created_by_id, title, content, priority, data, stream, stream_offset)
+        SELECT id, scope::"NotificationScope", tenant_id, user_id, created_by_id, title, content, priority::"NotificationPriority", data::jsonb, stream, stream_offset
+        FROM numbered ORDER BY stream, stream_offset
+        RETURNING id, seq, scope, title, content, priority, data, created_at AS "createdAt", user_id AS "userId", tenant_id AS "tenantId",
+                  stream, stream_offset AS "streamOffset"
       )
-      INSERT INTO notifications (id, scope, tenant_id, user_id, created_by_id, title, content, priority, data)
-      SELECT ${randomUUID()}::uuid, ${audience.scope}::"NotificationScope", audience.tenant_id, ${recipient}::uuid,
-             ${content.createdById}::uuid, ${content.title}, ${content.content}, ${content.priority}::"NotificationPriority", ${data}::jsonb
-      FROM audience, sequence_lock
-      RETURNING id, seq, scope, title, content, priority, data, created_at AS "createdAt", user_id AS "userId", tenant_id AS "tenantId"`;
-    return rows[0] ?? null;
+      SELECT inserted.*, bumped.epoch FROM inserted JOIN bumped USING (stream)`;
   }
 
-  /** Oldest first after `after`: catch-up. One extra row tells whether more wait. */
-  async listAfter(viewer: Viewer, after: string, limit: number): Promise<{ rows: (NotificationRow & { read: boolean })[]; hasMore: boolean }> {
+  /** The request hashes of the keys claimed within the window, by `publisher \0 key`. */
+  async claimedHashes(keys: { publisher: string; key: string }[]): Promise<Map<string, string>> {
+    const rows = await this.prisma.$queryRaw<{ publisher: string; key: string; hash: string }[]>`
+      SELECT k.publisher, k.key, k.request_hash AS hash FROM notification_idempotency_keys k
+      JOIN unnest(${keys.map((k) => k.publisher)}::text[], ${keys.map((k) => k.key)}::text[]) AS w(publisher, key) USING (publisher, key)
+      WHERE k.created_at >= now() - make_interval(hours => ${IDEMPOTENCY_WINDOW_HOURS})`;
+    return new Map(rows.map((row) => [`${row.publisher}\u0000${row.key}`, row.hash]));
+  }
+
+  /** What a claimed key stands for, within the window; null when nobody holds it. */
+  async claimedKey(publisher: string, key: string): Promise<ClaimedKey | null> {
+    const rows = await this.prisma.$queryRaw<(ClaimedKey & { notificationId: string })[]>`
+      SELECT request_hash AS "requestHash", notification_id AS "notificationId" FROM notification_idempotency_keys
+      WHERE publisher = ${publisher} AND key = ${key} AND created_at >= now() - make_interval(hours => ${IDEMPOTENCY_WINDOW_HOURS})`;
+    const claim = rows[0];
+    if (!claim) return null;
+    const row = await this.prisma.notification.findUnique({
+      where: { id: claim.notificationId },
+      select: { ...NOTIFICATION_VIEW_FIELDS, userId: true, tenantId: true },
+    });
+    if (!row) return { requestHash: claim.requestHash, notification: null };
+    const heads = await this.heads([row.stream]);
+    return { requestHash: claim.requestHash, notification: { ...row, epoch: heads.get(row.stream)?.epoch ?? '' } };
+  }
+
+  /**
+   * Each stream's epoch and last offset. A stream nobody wrote to yet gets its row (and its
+   * epoch) now, so a reader's position names an epoch from the start.
+   */
+  async heads(streams: string[]): Promise<Map<string, StreamHead>> {
+    const read = async (): Promise<Map<string, StreamHead>> => {
+      const rows = await this.prisma.notificationStream.findMany({ where: { stream: { in: streams } } });
+      return new Map(rows.map((row) => [row.stream, { epoch: row.epoch, lastOffset: row.lastOffset }]));
+    };
+    const found = await read();
+    const missing = streams.filter((stream) => !found.has(stream));
+    if (missing.length === 0) return found;
+    await this.prisma.notificationStream.createMany({
+      data: missing.map((stream) => ({ stream, epoch: newEpoch(), lastOffset: 0n })),
+      skipDuplicates: true,
+    });
+    return read();
+  }
+
+  /** One stream after `offset`, oldest first; one extra row tells whether more wait. */
+  async streamAfter(viewer: Viewer, stream: string, offset: bigint, limit: number): Promise<{ rows: ReadRow[]; hasMore: boolean }> {
+    const rows = await this.prisma.notification.findMany({
+      where: { stream, streamOffset: { gt: offset } },
+      orderBy: { streamOffset: 'asc' },
+      take: limit + 1,
+      select: { ...NOTIFICATION_VIEW_FIELDS, reads: { where: { userId: viewer.userId }, select: { userId: true } } },
+    });
+    return { rows: rows.slice(0, limit).map(withReadFlag), hasMore: rows.length > limit };
+  }
+
+  /**
+   * The old cursor read as a position: in each stream, the last offset at or below `seq`. Within
+   * one stream seq grows with the offset; across streams seq does not prove commit order.
+   */
+  async offsetsAtCursor(streams: string[], seq: string): Promise<Map<string, bigint>> {
+    const rows = await this.prisma.notification.groupBy({
+      by: ['stream'],
+      where: { stream: { in: streams }, seq: { lte: parseCursor(seq) } },
+      _max: { streamOffset: true },
+    });
+    return new Map(rows.map((row) => [row.stream, row._max.streamOffset ?? 0n]));
+  }
+
+  /** Oldest first after the seq cursor `after` (the old listing order). */
+  async listAfter(viewer: Viewer, after: string, limit: number): Promise<{ rows: ReadRow[]; hasMore: boolean }> {
     const rows = await this.prisma.notification.findMany({
       where: { AND: [visibleTo(viewer), { seq: { gt: parseCursor(after) } }] },
       orderBy: { seq: 'asc' },
@@ -81,15 +186,26 @@ export class NotificationRepository {
     return { rows: rows.slice(0, limit).map(withReadFlag), hasMore: rows.length > limit };
   }
 
-  /** Newest first: what a notification list shows. */
-  async listLatest(viewer: Viewer, limit: number): Promise<{ rows: (NotificationRow & { read: boolean })[]; hasMore: boolean }> {
-    const rows = await this.prisma.notification.findMany({
-      where: visibleTo(viewer),
-      orderBy: { seq: 'desc' },
-      take: limit + 1,
-      select: { ...NOTIFICATION_VIEW_FIELDS, reads: { where: { userId: viewer.userId }, select: { userId: true } } },
-    });
-    return { rows: rows.slice(0, limit).map(withReadFlag), hasMore: rows.length > limit };
+  /** Newest first, with the streams' heads read in the same snapshot: a page and a position that agree. */
+  async listLatest(viewer: Viewer, streams: string[], limit: number): Promise<{ rows: ReadRow[]; hasMore: boolean; heads: Map<string, StreamHead> }> {
+    await this.heads(streams);
+    const [rows, heads] = await this.prisma.$transaction(
+      [
+        this.prisma.notification.findMany({
+          where: visibleTo(viewer),
+          orderBy: { seq: 'desc' },
+          take: limit + 1,
+          select: { ...NOTIFICATION_VIEW_FIELDS, reads: { where: { userId: viewer.userId }, select: { userId: true } } },
+        }),
+        this.prisma.notificationStream.findMany({ where: { stream: { in: streams } } }),
+      ],
+      { isolationLevel: 'RepeatableRead' },
+    );
+    return {
+      rows: rows.slice(0, limit).map(withReadFlag),
+      hasMore: rows.length > limit,
+      heads: new Map(heads.map((row) => [row.stream, { epoch: row.epoch, lastOffset: row.lastOffset }])),
+    };
   }
 
   unreadCount(viewer: Viewer): Promise<number> {
@@ -126,18 +242,35 @@ export class NotificationRepository {
       ON CONFLICT DO NOTHING`;
   }
 
+  /** The recipients' tenants (absent: no such user). */
+  async tenantsOfUsers(userIds: string[]): Promise<Map<string, string>> {
+    if (userIds.length === 0) return new Map();
+    const users = await this.prisma.user.findMany({ where: { id: { in: [...new Set(userIds)] } }, select: { id: true, tenantId: true } });
+    return new Map(users.map((user) => [user.id, user.tenantId]));
+  }
+
   /** The recipient's tenant, or null when there is no such user. */
   async tenantOfUser(userId: string): Promise<string | null> {
-    const user = await this.prisma.user.findUnique({ where: { id: userId }, select: { tenantId: true } });
-    return user?.tenantId ?? null;
+    return (await this.tenantsOfUsers([userId])).get(userId) ?? null;
+  }
+
+  async existingTenants(tenantIds: string[]): Promise<Set<string>> {
+    if (tenantIds.length === 0) return new Set();
+    const tenants = await this.prisma.tenant.findMany({ where: { id: { in: [...new Set(tenantIds)] } }, select: { id: true } });
+    return new Set(tenants.map((tenant) => tenant.id));
   }
 
   async tenantExists(tenantId: string): Promise<boolean> {
-    return (await this.prisma.tenant.count({ where: { id: tenantId } })) > 0;
+    return (await this.existingTenants([tenantId])).has(tenantId);
   }
 }
 
-function withReadFlag<T extends NotificationRow & { reads: unknown[] }>(row: T): NotificationRow & { read: boolean } {
+/** A fresh epoch: 12 characters of [0-9a-f] (the epoch alphabet is [A-Za-z0-9]{8,16}). */
+export function newEpoch(): string {
+  return randomBytes(6).toString('hex');
+}
+
+function withReadFlag<T extends NotificationRow & { reads: unknown[] }>(row: T): ReadRow {
   const { reads, ...rest } = row;
   return { ...rest, read: reads.length > 0 };
 }

@@ -1,99 +1,163 @@
 import { Injectable } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
 import { validate } from 'class-validator';
-import { NOTIFICATION_LIMITS, type NotificationPage, type NotificationView } from '@notify-gateway/contracts';
+import { createHash, randomUUID } from 'node:crypto';
+import { NOTIFICATION_LIMITS, type FieldError, type NotificationPage, type NotificationView, type StreamPosition } from '@notify-gateway/contracts';
 import type { AuthenticatedUser } from '../auth/authenticated-user.js';
 import { ApiError } from '../common/errors/api-error.js';
 import { toFieldErrors } from '../common/errors/validation-errors.js';
-import { MetricsService } from '../observability/metrics.service.js';
 import { SecurityEventLogger } from '../security/security-event.logger.js';
 import { copyJson } from './dto/json-data.transform.js';
+import { IDEMPOTENCY_KEY } from './dto/notification-batch.dto.js';
 import { NotificationContentDto } from './dto/notification-content.dto.js';
 import type { NotificationCreateDto } from './dto/notification-create.dto.js';
-import { isTenantAdmin, roomOf, userRoom } from './notification-audience.js';
+import { GLOBAL_ROOM, isTenantAdmin, tenantRoom, userRoom } from './notification-audience.js';
 import { NotificationFanout } from './notification-fanout.js';
-import { NotificationRepository, type NewAudience, type Viewer } from './notification.repository.js';
+import { describePositions, NotificationReader, type PositionedPage } from './notification-reader.js';
+import { NotificationWriter } from './notification-writer.js';
+import { NotificationRepository, type PreparedNotification, type StoredNotification, type Viewer } from './notification.repository.js';
 import { toView } from './notification.view.js';
+import { decodePosition, PositionSyntaxError, positionsFromList, type Positions } from './streams/stream-position.js';
 
 export type NotificationInput = Pick<NotificationContentDto, 'title' | 'content' | 'priority' | 'data'> & {
-  /** Who sent it, when a person did. */
+  /** Who sent it, when a person did; also the publisher an idempotency key belongs to. */
   createdById?: string;
+  /** A retry with the same key (same publisher) within 24 h returns the original, stores nothing. */
+  idempotencyKey?: string;
 };
+
+/** One item of `sendMany`: an input and its audience. */
+export type NotificationSendItem = NotificationInput & ({ scope: 'USER'; userId: string } | { scope: 'TENANT'; tenantId: string } | { scope: 'GLOBAL' });
+
+/** Who a new notification is for. USER names its recipient; the row takes the recipient's tenant. */
+type Audience = { scope: 'USER'; userId: string; withinTenant: string | null } | { scope: 'TENANT'; tenantId: string } | { scope: 'GLOBAL' };
+
+interface Intent {
+  audience: Audience;
+  content: NotificationContentDto;
+  createdById: string | null;
+  /** The actor's user id, or `service` for host code that names nobody. */
+  publisher: string;
+  key: string | undefined;
+}
+
+/** Position-based pages carry where the reader stands. */
+export type SyncPage = NotificationPage & { position: string; streams: StreamPosition[]; reset: NonNullable<NotificationPage['reset']> };
+
+const SERVICE_PUBLISHER = 'service';
 
 /**
  * Owns the notification flow for every transport and for other modules:
- * validate → persist (committed) → deliver through the one fan-out path.
+ * validate → resolve audiences → group commit (stream offsets taken with the rows) → deliver.
  */
 @Injectable()
 export class NotificationService {
   constructor(
     private readonly repository: NotificationRepository,
+    private readonly reader: NotificationReader,
+    private readonly writer: NotificationWriter,
     private readonly fanout: NotificationFanout,
-    private readonly metrics: MetricsService,
     private readonly security: SecurityEventLogger,
   ) {}
 
   /** Persists a notification for one user and delivers it; resolves once committed. */
   async sendToUser(userId: string, input: NotificationInput): Promise<NotificationView> {
-    const sent = await this.publish({ scope: 'USER', userId, withinTenant: null }, await validContent(input), input.createdById);
-    if (!sent) throw new ApiError(404, 'NOT_FOUND');
-    return sent;
+    return this.sendOne({ ...input, scope: 'USER', userId });
   }
 
   /** For the ADMIN and SUPER_ADMIN users of a tenant. */
   async sendToTenant(tenantId: string, input: NotificationInput): Promise<NotificationView> {
-    if (!(await this.repository.tenantExists(tenantId))) throw new ApiError(404, 'NOT_FOUND');
-    return this.published(await this.publish({ scope: 'TENANT', tenantId }, await validContent(input), input.createdById));
+    return this.sendOne({ ...input, scope: 'TENANT', tenantId });
   }
 
   /** For every SUPER_ADMIN. */
   async sendGlobal(input: NotificationInput): Promise<NotificationView> {
-    return this.published(await this.publish({ scope: 'GLOBAL' }, await validContent(input), input.createdById));
+    return this.sendOne({ ...input, scope: 'GLOBAL' });
+  }
+
+  /**
+   * Bulk publish from host code, same rules as `POST /notifications/batch`: at most
+   * NOTIFICATION_LIMITS.batchMax items, every item validated (and its audience found) before
+   * any is stored; resolves with the stored notifications in item order.
+   */
+  async sendMany(items: NotificationSendItem[]): Promise<NotificationView[]> {
+    if (!Array.isArray(items) || items.length === 0 || items.length > NOTIFICATION_LIMITS.batchMax) {
+      throw new ApiError(400, 'VALIDATION_FAILED', undefined, [{ field: 'items', messages: [`items must hold 1–${NOTIFICATION_LIMITS.batchMax} notifications`] }]);
+    }
+    const settled = await Promise.allSettled(
+      items.map(async (item, index): Promise<Intent> => {
+        const content = await validContent(item, `items.${index}`);
+        return { audience: audienceOf(item), content, createdById: item.createdById ?? null, publisher: item.createdById ?? SERVICE_PUBLISHER, key: validKey(item.idempotencyKey, `items.${index}`) };
+      }),
+    );
+    const errors = settled.flatMap((result) => (result.status === 'rejected' ? fieldErrorsOf(result.reason) : []));
+    if (errors.length > 0) throw new ApiError(400, 'VALIDATION_FAILED', undefined, errors);
+    const intents = settled.map((result) => (result as PromiseFulfilledResult<Intent>).value);
+    return this.publish(intents, true);
   }
 
   /**
    * A person creating a notification (REST or WebSocket): ADMIN within its tenant, SUPER_ADMIN
    * anywhere. `dto` has already passed the validation pipe.
    */
-  async createAs(actor: AuthenticatedUser, dto: NotificationCreateDto): Promise<NotificationView> {
-    const scope = dto.scope ?? 'USER';
-    if (!isTenantAdmin(actor.role)) return this.refuse(actor, 'role');
-    switch (scope) {
-      case 'USER': {
-        if (!dto.userId) throw new ApiError(400, 'VALIDATION_FAILED', undefined, [{ field: 'userId', messages: ['userId is required for scope USER'] }]);
-        const withinTenant = actor.role === 'SUPER_ADMIN' ? null : actor.tenantId;
-        const sent = await this.publish({ scope, userId: dto.userId, withinTenant }, dto, actor.userId);
-        if (sent) return sent;
-        // Another tenant's user looks exactly like a user that does not exist; only the log tells.
-        if (await this.repository.tenantOfUser(dto.userId)) {
-          this.security.log('UNAUTHORIZED_ACCESS_ATTEMPT', { userId: actor.userId, tenantId: actor.tenantId, reason: 'cross-tenant user target' });
-        }
-        throw new ApiError(404, 'NOT_FOUND');
-      }
-      case 'TENANT': {
-        const tenantId = dto.tenantId ?? actor.tenantId;
-        if (tenantId !== actor.tenantId && actor.role !== 'SUPER_ADMIN') return this.refuse(actor, 'cross-tenant broadcast');
-        if (!(await this.repository.tenantExists(tenantId))) throw new ApiError(404, 'NOT_FOUND');
-        return this.published(await this.publish({ scope, tenantId }, dto, actor.userId));
-      }
-      case 'GLOBAL':
-        if (actor.role !== 'SUPER_ADMIN') return this.refuse(actor, 'global broadcast');
-        return this.published(await this.publish({ scope }, dto, actor.userId));
+  async createAs(actor: AuthenticatedUser, dto: NotificationCreateDto, idempotencyKey?: string): Promise<NotificationView> {
+    const intent = this.intentOf(actor, dto, idempotencyKey, undefined);
+    const [view] = await this.publish([intent], false, actor);
+    return view as NotificationView;
+  }
+
+  /** `POST /notifications/batch`: the same rules per item; the first refusal refuses them all. */
+  async createManyAs(actor: AuthenticatedUser, dtos: (NotificationCreateDto & { idempotencyKey?: string })[]): Promise<NotificationView[]> {
+    const intents = dtos.map((dto, index) => this.intentOf(actor, dto, dto.idempotencyKey, index));
+    return this.publish(intents, true, actor);
+  }
+
+  /**
+   * `GET /notifications`: after a position (per stream, oldest first), after the old cursor (by
+   * seq, oldest first), or the newest first with the current position.
+   */
+  async list(viewer: Viewer, query: { position?: string; after?: string; limit?: number }): Promise<NotificationPage> {
+    const limit = query.limit ?? NOTIFICATION_LIMITS.pageDefault;
+    if (query.position !== undefined) return this.positioned(viewer, await this.reader.after(viewer, decoded(query.position, viewer), limit), null);
+    if (query.after !== undefined) {
+      const { rows, hasMore } = await this.repository.listAfter(viewer, query.after, limit);
+      const heads = await this.repository.heads([...new Set(rows.map((row) => row.stream))]);
+      const items = rows.map((row) => toView(row, heads.get(row.stream)?.epoch ?? '', row.read));
+      return { items, cursor: items[items.length - 1]?.cursor ?? query.after, hasMore };
     }
+    const page = await this.reader.latest(viewer, limit);
+    return this.positioned(viewer, page, page.items[0]?.cursor ?? null);
   }
 
-  async list(viewer: Viewer, after: string | undefined, limit: number = NOTIFICATION_LIMITS.pageDefault): Promise<NotificationPage> {
-    const { rows, hasMore } = after === undefined ? await this.repository.listLatest(viewer, limit) : await this.repository.listAfter(viewer, after, limit);
-    const items = rows.map((row) => toView(row, row.read));
-    const last = after === undefined ? items[0] : items[items.length - 1];
-    return { items, cursor: last?.cursor ?? after ?? null, hasMore };
+  /**
+   * `notification:sync`: what the reader missed after its position (or after the old cursor,
+   * read as a position); with neither, the latest page and the current position.
+   */
+  async sync(viewer: Viewer, payload: { position?: string | StreamPosition[]; after?: string; limit?: number }): Promise<SyncPage> {
+    const limit = payload.limit ?? NOTIFICATION_LIMITS.pageMax;
+    if (payload.position !== undefined) {
+      const positions = typeof payload.position === 'string' ? decoded(payload.position, viewer) : structured(payload.position, viewer);
+      return this.positioned(viewer, await this.reader.after(viewer, positions, limit), null);
+    }
+    if (payload.after !== undefined) {
+      const page = await this.reader.after(viewer, await this.reader.positionsAtCursor(viewer, payload.after), limit);
+      return this.positioned(viewer, page, payload.after);
+    }
+    const page = await this.reader.latest(viewer, limit);
+    return this.positioned(viewer, page, page.items[0]?.cursor ?? null);
   }
 
-  /** Everything after `after`, oldest first: what a reconnecting client missed. */
-  async sync(viewer: Viewer, after = '0', limit: number = NOTIFICATION_LIMITS.pageMax): Promise<NotificationPage> {
-    const { rows, hasMore } = await this.repository.listAfter(viewer, after, limit);
-    const items = rows.map((row) => toView(row, row.read));
-    return { items, cursor: items[items.length - 1]?.cursor ?? after, hasMore };
+  /** What the SSE transport replays and fills gaps from. */
+  readAfter(viewer: Viewer, positions: Positions, limit: number = NOTIFICATION_LIMITS.pageMax): Promise<PositionedPage> {
+    return this.reader.after(viewer, positions, limit);
+  }
+
+  positionsAtCursor(viewer: Viewer, cursor: string): Promise<Positions> {
+    return this.reader.positionsAtCursor(viewer, cursor);
+  }
+
+  async currentPositions(viewer: Viewer): Promise<Positions> {
+    return (await this.reader.latest(viewer, 1)).positions;
   }
 
   unreadCount(viewer: Viewer): Promise<number> {
@@ -112,28 +176,127 @@ export class NotificationService {
     return count;
   }
 
-  /** Stores, then delivers; null when a USER recipient does not exist (or lies outside the tenant). */
-  private async publish(audience: NewAudience, content: NotificationContentDto, createdById: string | undefined): Promise<NotificationView | null> {
-    const started = process.hrtime.bigint();
-    const stored = await this.repository.create(audience, {
-      createdById: createdById ?? null,
-      title: content.title,
-      content: content.content,
-      priority: content.priority ?? 'medium',
-      data: content.data ?? null,
-    });
-    if (!stored) return null;
-    const view = toView(stored);
-    this.fanout.publish(roomOf(stored), 'notification:new', view);
-    this.metrics.notificationsPublished.inc({ scope: stored.scope });
-    this.metrics.publishLatency.observe(Number(process.hrtime.bigint() - started) / 1e9);
-    return view;
+  private async sendOne(item: NotificationSendItem): Promise<NotificationView> {
+    const [view] = await this.sendManyChecked(item);
+    return view as NotificationView;
   }
 
-  /** TENANT and GLOBAL audiences always take the row. */
-  private published(view: NotificationView | null): NotificationView {
-    if (!view) throw new Error('broadcast insert returned no row');
-    return view;
+  /** A single service call reports its field errors without an `items.0.` prefix. */
+  private async sendManyChecked(item: NotificationSendItem): Promise<NotificationView[]> {
+    const content = await validContent(item, '');
+    return this.publish([{ audience: audienceOf(item), content, createdById: item.createdById ?? null, publisher: item.createdById ?? SERVICE_PUBLISHER, key: validKey(item.idempotencyKey, '') }], false);
+  }
+
+  private intentOf(actor: AuthenticatedUser, dto: NotificationCreateDto, key: string | undefined, index: number | undefined): Intent {
+    const at = (field: string): string => (index === undefined ? field : `items.${index}.${field}`);
+    const scope = dto.scope ?? 'USER';
+    if (!isTenantAdmin(actor.role)) return this.refuse(actor, 'role');
+    const base = { content: dto, createdById: actor.userId, publisher: actor.userId, key: validKey(key, index === undefined ? '' : `items.${index}`) };
+    switch (scope) {
+      case 'USER':
+        if (!dto.userId) throw new ApiError(400, 'VALIDATION_FAILED', undefined, [{ field: at('userId'), messages: ['userId is required for scope USER'] }]);
+        return { ...base, audience: { scope, userId: dto.userId, withinTenant: actor.role === 'SUPER_ADMIN' ? null : actor.tenantId } };
+      case 'TENANT': {
+        const tenantId = dto.tenantId ?? actor.tenantId;
+        if (tenantId !== actor.tenantId && actor.role !== 'SUPER_ADMIN') return this.refuse(actor, 'cross-tenant broadcast');
+        return { ...base, audience: { scope, tenantId } };
+      }
+      case 'GLOBAL':
+        if (actor.role !== 'SUPER_ADMIN') return this.refuse(actor, 'global broadcast');
+        return { ...base, audience: { scope } };
+    }
+  }
+
+  /**
+   * Every audience is found (and every key checked) before anything is stored; then one trip
+   * through the group commit. `batch` reports a missing audience per item index.
+   */
+  private async publish(intents: Intent[], batch: boolean, actor?: AuthenticatedUser): Promise<NotificationView[]> {
+    const userIds = intents.flatMap((i) => (i.audience.scope === 'USER' ? [i.audience.userId] : []));
+    const tenantIds = intents.flatMap((i) => (i.audience.scope === 'TENANT' ? [i.audience.tenantId] : []));
+    const [tenantOfUser, tenants] = await Promise.all([this.repository.tenantsOfUsers(userIds), this.repository.existingTenants(tenantIds)]);
+
+    const missing: FieldError[] = [];
+    const prepared = intents.map((intent, index): PreparedNotification => {
+      const audience = intent.audience;
+      let stream = GLOBAL_ROOM;
+      let tenantId: string | null = null;
+      let userId: string | null = null;
+      if (audience.scope === 'USER') {
+        const tenant = tenantOfUser.get(audience.userId);
+        if (!tenant || (audience.withinTenant !== null && tenant !== audience.withinTenant)) {
+          // Another tenant's user looks exactly like a user that does not exist; only the log tells.
+          if (tenant && actor) this.security.log('UNAUTHORIZED_ACCESS_ATTEMPT', { userId: actor.userId, tenantId: actor.tenantId, reason: 'cross-tenant user target' });
+          missing.push({ field: batch ? `items.${index}.userId` : 'userId', messages: ['no such recipient'] });
+        }
+        stream = userRoom(audience.userId);
+        tenantId = tenant ?? null;
+        userId = audience.userId;
+      } else if (audience.scope === 'TENANT') {
+        if (!tenants.has(audience.tenantId)) missing.push({ field: batch ? `items.${index}.tenantId` : 'tenantId', messages: ['no such tenant'] });
+        stream = tenantRoom(audience.tenantId);
+        tenantId = audience.tenantId;
+      }
+      const content = {
+        title: intent.content.title,
+        content: intent.content.content,
+        priority: intent.content.priority ?? 'medium',
+        data: intent.content.data ?? null,
+      };
+      const hash = intent.key ? requestHash({ scope: audience.scope, userId, tenantId, ...content }) : null;
+      return {
+        id: randomUUID(),
+        stream,
+        scope: audience.scope,
+        tenantId,
+        userId,
+        createdById: intent.createdById,
+        ...content,
+        idempotency: intent.key && hash ? { publisher: intent.publisher, key: intent.key, hash } : null,
+      };
+    });
+    if (missing.length > 0) throw new ApiError(404, 'NOT_FOUND', undefined, batch ? missing : undefined);
+
+    // A key reused with another body is refused before anything of the request is stored.
+    await this.checkKeys(prepared, batch);
+    const stored = await this.writer.write(prepared);
+    const views: NotificationView[] = [];
+    for (const [index, row] of stored.entries()) {
+      views.push(row ? viewOf(row) : await this.original(prepared[index] as PreparedNotification, batch ? index : undefined));
+    }
+    return views;
+  }
+
+  private async checkKeys(prepared: PreparedNotification[], batch: boolean): Promise<void> {
+    const keyed = prepared.flatMap((item) => (item.idempotency ? [item.idempotency] : []));
+    if (keyed.length === 0) return;
+    const claimed = await this.repository.claimedHashes(keyed);
+    const conflicts: FieldError[] = [];
+    const seen = new Map<string, string>();
+    for (const [index, item] of prepared.entries()) {
+      if (!item.idempotency) continue;
+      const { publisher, key, hash } = item.idempotency;
+      const id = `${publisher}\u0000${key}`;
+      const earlier = seen.get(id) ?? claimed.get(id);
+      if (earlier !== undefined && earlier !== hash) conflicts.push({ field: batch ? `items.${index}.idempotencyKey` : 'idempotencyKey', messages: ['key already used with another request'] });
+      seen.set(id, earlier ?? hash);
+    }
+    if (conflicts.length > 0) throw new ApiError(409, 'IDEMPOTENCY_CONFLICT', undefined, batch ? conflicts : undefined);
+  }
+
+  /** The notification a taken key stands for (a concurrent request may have just stored it). */
+  private async original(item: PreparedNotification, index: number | undefined): Promise<NotificationView> {
+    const idempotency = item.idempotency;
+    const claim = idempotency ? await this.repository.claimedKey(idempotency.publisher, idempotency.key) : null;
+    if (!claim || !claim.notification || claim.requestHash !== idempotency?.hash) {
+      throw new ApiError(409, 'IDEMPOTENCY_CONFLICT', undefined, index === undefined ? undefined : [{ field: `items.${index}.idempotencyKey`, messages: ['key already used with another request'] }]);
+    }
+    return viewOf(claim.notification);
+  }
+
+  private positioned(viewer: Viewer, page: PositionedPage, cursor: string | null): SyncPage {
+    const last = page.items.reduce<string | null>((highest, item) => (highest === null || BigInt(item.cursor) > BigInt(highest) ? item.cursor : highest), null);
+    return { items: page.items, cursor: cursor === null ? last : (last ?? cursor), hasMore: page.hasMore, ...describePositions(page.positions, viewer), reset: page.reset };
   }
 
   private refuse(actor: AuthenticatedUser, reason: string): never {
@@ -142,14 +305,81 @@ export class NotificationService {
   }
 }
 
-function pickContent(dto: NotificationContentDto): NotificationInput {
-  return { title: dto.title, content: dto.content, priority: dto.priority, data: dto.data };
+function viewOf(row: StoredNotification): NotificationView {
+  return toView(row, row.epoch);
+}
+
+function decoded(position: string, viewer: Viewer): Positions {
+  try {
+    return decodePosition(position, viewer);
+  } catch (error) {
+    if (error instanceof PositionSyntaxError) throw new ApiError(400, 'VALIDATION_FAILED', undefined, [{ field: 'position', messages: [error.message] }]);
+    throw error;
+  }
+}
+
+function structured(list: unknown, viewer: Viewer): Positions {
+  const shaped =
+    Array.isArray(list) &&
+    list.length <= 3 &&
+    list.every((item: unknown) => {
+      if (item === null || typeof item !== 'object' || Array.isArray(item)) return false;
+      const keys = Object.keys(item);
+      const fields = item as Record<string, unknown>;
+      return keys.length === 3 && typeof fields.stream === 'string' && typeof fields.epoch === 'string' && typeof fields.offset === 'string';
+    });
+  if (!shaped) throw new ApiError(400, 'VALIDATION_FAILED', undefined, [{ field: 'position', messages: ['position must be an encoded position or up to 3 {stream, epoch, offset}'] }]);
+  try {
+    return positionsFromList(list as StreamPosition[], viewer);
+  } catch (error) {
+    if (error instanceof PositionSyntaxError) throw new ApiError(400, 'VALIDATION_FAILED', undefined, [{ field: 'position', messages: [error.message] }]);
+    throw error;
+  }
+}
+
+function validKey(key: unknown, prefix: string): string | undefined {
+  if (key === undefined) return undefined;
+  if (typeof key === 'string' && IDEMPOTENCY_KEY.test(key)) return key;
+  throw new ApiError(400, 'VALIDATION_FAILED', undefined, [
+    { field: prefix ? `${prefix}.idempotencyKey` : 'idempotencyKey', messages: ['idempotencyKey must be 1–128 characters of A-Z a-z 0-9 . _ : -'] },
+  ]);
 }
 
 /** Other modules call the service directly: their input gets the same rules as a client's. */
-async function validContent(input: NotificationInput): Promise<NotificationContentDto> {
-  const dto = plainToInstance(NotificationContentDto, { ...pickContent(input), data: copyJson(input.data) });
+async function validContent(input: NotificationInput, prefix: string): Promise<NotificationContentDto> {
+  const dto = plainToInstance(NotificationContentDto, { title: input.title, content: input.content, priority: input.priority, data: copyJson(input.data) });
   const errors = await validate(dto, { whitelist: true, forbidUnknownValues: true });
-  if (errors.length > 0) throw new ApiError(400, 'VALIDATION_FAILED', undefined, toFieldErrors(errors));
+  if (errors.length > 0) throw new ApiError(400, 'VALIDATION_FAILED', undefined, toFieldErrors(errors, prefix));
   return dto;
+}
+
+/** Per-item validation failures of a sendMany, reported together; anything else is rethrown. */
+function fieldErrorsOf(error: unknown): FieldError[] {
+  if (error instanceof ApiError && error.code === 'VALIDATION_FAILED' && error.errors) return error.errors;
+  throw error;
+}
+
+function audienceOf(item: NotificationSendItem): Audience {
+  switch (item.scope) {
+    case 'USER':
+      return { scope: 'USER', userId: item.userId, withinTenant: null };
+    case 'TENANT':
+      return { scope: 'TENANT', tenantId: item.tenantId };
+    case 'GLOBAL':
+      return { scope: 'GLOBAL' };
+  }
+}
+
+/** The request a key stands for: same audience and content, however the keys of `data` are ordered. */
+function requestHash(request: Record<string, unknown>): string {
+  return createHash('sha256').update(canonicalJson(request)).digest('hex');
+}
+
+function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const entries = Object.keys(value)
+    .sort()
+    .map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`);
+  return `{${entries.join(',')}}`;
 }

@@ -10,6 +10,8 @@ export interface NotificationRow {
   priority: NotificationPriority;
   data: Prisma.JsonValue | null;
   createdAt: Date;
+  stream: string;
+  streamOffset: bigint;
 }
 
 export const NOTIFICATION_VIEW_FIELDS = {
@@ -21,13 +23,18 @@ export const NOTIFICATION_VIEW_FIELDS = {
   priority: true,
   data: true,
   createdAt: true,
+  stream: true,
+  streamOffset: true,
 } as const;
 
-/** The row as clients see it; `cursor` is the decimal string of seq. */
-export function toView(row: NotificationRow, read?: boolean): NotificationView {
+/** The row as clients see it; `cursor` is the decimal string of seq, `offset` of stream_offset. */
+export function toView(row: NotificationRow, epoch: string, read?: boolean): NotificationView {
   return {
     id: row.id,
     cursor: row.seq.toString(),
+    stream: row.stream,
+    offset: row.streamOffset.toString(),
+    epoch,
     scope: row.scope,
     title: row.title,
     content: row.content,

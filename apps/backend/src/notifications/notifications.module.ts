@@ -6,6 +6,8 @@ import { ConnectionService } from './connection.service.js';
 import { EngineAdmission } from './engine-admission.js';
 import { HandshakeAuthenticator } from './handshake-authenticator.js';
 import { NotificationFanout } from './notification-fanout.js';
+import { NotificationReader } from './notification-reader.js';
+import { NotificationWriter } from './notification-writer.js';
 import { NotificationGateway } from './notification.gateway.js';
 import { NotificationRepository } from './notification.repository.js';
 import { NotificationService } from './notification.service.js';
@@ -28,6 +30,8 @@ import { GatewayConfigModule } from '../config/gateway-config.module.js';
   providers: [
     NotificationService,
     NotificationRepository,
+    NotificationReader,
+    NotificationWriter,
     NotificationFanout,
     ConnectionService,
     NotificationGateway,

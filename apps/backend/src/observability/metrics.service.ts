@@ -93,6 +93,19 @@ export class MetricsService {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [this.registry],
   });
+  // Delivery streams (docs/DELIVERY.md): what the group commit holds locked, per batch.
+  readonly streamLockHold = new Histogram({
+    name: 'notify_stream_lock_hold_seconds',
+    help: 'Duration of one group-commit statement, which holds its streams\' counter rows locked until it commits',
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+    registers: [this.registry],
+  });
+  readonly batchNotifications = new Counter({
+    name: 'notify_group_commit_notifications_total',
+    help: 'Notifications stored by group commits; hold per notification = lock hold sum / this',
+    registers: [this.registry],
+  });
+
   readonly sseStreams = new Gauge({
     name: 'notify_sse_streams_active',
     help: 'Open SSE streams on this instance',

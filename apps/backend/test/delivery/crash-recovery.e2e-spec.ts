@@ -6,14 +6,16 @@ import { connect, request, settle, type ClientSocket } from '../support/sockets'
 import { demoUser, tokenFor } from '../support/users';
 
 /**
- * What a well-behaved client does (packages/client does the same): dedupe by id, remember the
- * highest cursor it holds, and after any reconnect sync from there until nothing is left.
+ * What a well-behaved client does (packages/client does more: it also spots gaps in the live
+ * feed): dedupe by id, keep the position the last sync answered (never one taken from a live
+ * event, which may be ahead of one still in flight), and after any reconnect sync from there
+ * until nothing is left.
  */
 class CatchUpClient {
   readonly held = new Map<string, NotificationView>();
   liveCount = 0;
   recoveredCount = 0;
-  private cursor = '0';
+  private position: string | undefined;
   private socket?: ClientSocket;
 
   constructor(private readonly token: string) {}
@@ -38,10 +40,12 @@ class CatchUpClient {
     const socket = this.socket;
     if (!socket) return;
     for (let page = 0; page < 100; page += 1) {
-      const ack = await request(socket, 'notification:sync', { after: this.cursor, limit: 100 });
+      const from = this.position === undefined ? { after: '0' } : { position: this.position };
+      const ack = await request(socket, 'notification:sync', { ...from, limit: 100 });
       if (!ack.ok) throw new Error(`sync refused: ${ack.error.code}`);
       for (const n of ack.notifications) if (this.keep(n)) this.recoveredCount += 1;
-      if (ack.cursor !== null && BigInt(ack.cursor) > BigInt(this.cursor)) this.cursor = ack.cursor;
+      expect(ack.reset).toEqual([]);
+      this.position = ack.position;
       if (!ack.hasMore) return;
     }
   }

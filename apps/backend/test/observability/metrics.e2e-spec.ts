@@ -43,6 +43,10 @@ describe('/metrics moves by the expected amounts', () => {
     expect(delta('notify_notifications_published_total', { scope: 'USER' })).toBe(3);
     expect(delta('notify_notifications_delivered_total', { transport: 'websocket' })).toBe(3);
     expect(delta('notify_publish_to_emit_seconds_count')).toBe(3);
+    // Three sequential publishes: three group commits of one notification each, each timed.
+    expect(delta('notify_stream_lock_hold_seconds_count')).toBe(3);
+    expect(delta('notify_group_commit_notifications_total')).toBe(3);
+    expect(delta('notify_stream_lock_hold_seconds_sum')).toBeGreaterThan(0);
     expect(total(during, 'notify_connections_peak')).toBeGreaterThanOrEqual(1);
     expect(during.has('nodejs_eventloop_lag_seconds')).toBe(true);
 

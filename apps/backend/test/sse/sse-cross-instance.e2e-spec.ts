@@ -60,7 +60,7 @@ describe('SSE across two instances sharing Redis', () => {
     const onB = await stream(b.url, { ticket: await mintTicket(a.url, user.token()) });
     const posted = await postNotification(a.url, await tokenFor('admin@acme.test'), { title: `cross ${tag}`, content: 'x', userId: user.id });
     const message = await onB.waitFor(isNotification(tag));
-    expect(message.id).toBe(posted.cursor);
+    expect(message.id).toBe(`u.${posted.epoch}.${posted.offset}`);
     await settle(300);
     expect(onB.messages.filter(isNotification(tag))).toHaveLength(1);
   });

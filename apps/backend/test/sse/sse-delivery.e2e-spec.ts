@@ -53,8 +53,8 @@ describe('SSE delivery: GET /notifications/stream', () => {
     for (const events of [viaTicket, viaBearer]) {
       const [message] = await events.waitForCount(isNotification(tag), 1);
       expect(message.data).toEqual(posted);
-      // The event id is the notification's cursor, so a reconnect resumes after it.
-      expect(message.id).toBe(posted.cursor);
+      // The event id is the position after the notification, so a reconnect resumes after it.
+      expect(message.id).toBe(`u.${posted.epoch}.${posted.offset}`);
     }
   });
 
@@ -108,11 +108,11 @@ describe('SSE delivery: GET /notifications/stream', () => {
 
     const first = track(await openStream(running.url, { token: userToken }));
     const seen = await post(1);
-    await first.waitFor(isNotification(tag));
+    const seenMessage = await first.waitFor(isNotification(tag));
     first.close();
 
     const missed = [await post(2), await post(3), await post(4)];
-    const resumed = track(eventSource(running.url, { token: userToken, lastEventId: seen.cursor }));
+    const resumed = track(eventSource(running.url, { token: userToken, lastEventId: seenMessage.id }));
     const events = resumed;
     await resumed.opened();
     await events.waitForCount(isNotification(tag), 3);
@@ -122,7 +122,13 @@ describe('SSE delivery: GET /notifications/stream', () => {
 
     const received = events.messages.filter(isNotification(tag));
     expect(received.map((message) => (message.data as NotificationView).id)).toEqual([...missed, live].map((view) => view.id));
-    expect(received.map((message) => message.id)).toEqual([...missed, live].map((view) => view.cursor));
+    expect(received.map((message) => message.id)).toEqual([...missed, live].map((view) => `u.${view.epoch}.${view.offset}`));
+
+    // The older cursor still works as a Last-Event-ID: read as a position in each stream.
+    const byCursor = track(await openStream(running.url, { token: userToken, lastEventId: seen.cursor }));
+    await byCursor.waitForCount(isNotification(tag), 4);
+    await settle(300);
+    expect(byCursor.messages.filter(isNotification(tag)).map((message) => (message.data as NotificationView).id)).toEqual([...missed, live].map((view) => view.id));
   });
 
   it('has no gap and no duplicate at the seam: notifications published during the replay arrive once, in order', async () => {
@@ -168,7 +174,7 @@ describe('SSE delivery: GET /notifications/stream', () => {
 
   it('refuses a malformed Last-Event-ID with 400 VALIDATION_FAILED', async () => {
     const token = await tokenFor('user@acme.test');
-    for (const lastEventId of ['abc', '-1', '12345678901234567890', '1 OR 1=1']) {
+    for (const lastEventId of ['abc', '-1', '12345678901234567890', '1 OR 1=1', 'u.short.1', 'u.abcdEFGH12.01', 'u.abcdEFGH12.1_u.abcdEFGH12.2', `u.abcdEFGH12.${'9'.repeat(25)}`]) {
       const stream = await openStream(running.url, { token, lastEventId });
       expect({ lastEventId, status: stream.status, code: (stream.body as { code: string }).code }).toEqual({ lastEventId, status: 400, code: 'VALIDATION_FAILED' });
     }

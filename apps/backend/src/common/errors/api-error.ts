@@ -13,6 +13,7 @@ const DEFAULT_MESSAGES: Record<HttpErrorCode, string> = {
   UNSUPPORTED_MEDIA_TYPE: 'Unsupported media type',
   SERVICE_UNAVAILABLE: 'Service temporarily unavailable',
   INTERNAL_ERROR: GENERIC_ERROR_MESSAGE,
+  IDEMPOTENCY_CONFLICT: 'Idempotency key already used with another request',
 };
 
 /** An error whose code and message are safe to show a client as they are. */

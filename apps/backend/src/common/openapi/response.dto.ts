@@ -11,6 +11,10 @@ import {
   type NotificationScope,
   type NotificationView,
   type StreamTicketResponse,
+  type NotificationBatchResponse,
+  type StreamPosition,
+  type StreamReset,
+  type StreamResetReason,
 } from '@notify-gateway/contracts';
 
 /*
@@ -44,8 +48,17 @@ export class NotificationViewDto implements NotificationView {
   @ApiProperty({ format: 'uuid' })
   id!: string;
 
-  @ApiProperty({ example: '42', description: 'Catch-up cursor: pass the highest one held as `after`' })
+  @ApiProperty({ example: '42', description: 'Orders a listing (seq); does not prove commit order: resume by `position`' })
   cursor!: string;
+
+  @ApiProperty({ example: 'user:7d2b0c0e-8a57-4d43-9a53-2f8e1c1f2a10', description: '`user:{id}`, `tenant:{id}` or `global`' })
+  stream!: string;
+
+  @ApiProperty({ example: '17', description: 'Dense offset in the stream (decimal string)' })
+  offset!: string;
+
+  @ApiProperty({ example: '3f9a1c0b7e2d', description: "The stream's epoch; a new one voids positions held for it" })
+  epoch!: string;
 
   @ApiProperty({ enum: SCOPES })
   scope!: NotificationScope;
@@ -69,6 +82,25 @@ export class NotificationViewDto implements NotificationView {
   read?: boolean;
 }
 
+export class StreamPositionDto implements StreamPosition {
+  @ApiProperty()
+  stream!: string;
+
+  @ApiProperty()
+  epoch!: string;
+
+  @ApiProperty({ description: 'Last offset held (decimal string)' })
+  offset!: string;
+}
+
+export class StreamResetDto implements StreamReset {
+  @ApiProperty()
+  stream!: string;
+
+  @ApiProperty({ enum: ['EPOCH_CHANGED', 'AHEAD_OF_STREAM', 'TOO_FAR_BEHIND'] })
+  reason!: StreamResetReason;
+}
+
 export class NotificationPageDto implements NotificationPage {
   @ApiProperty({ type: [NotificationViewDto] })
   items!: NotificationViewDto[];
@@ -78,6 +110,20 @@ export class NotificationPageDto implements NotificationPage {
 
   @ApiProperty()
   hasMore!: boolean;
+
+  @ApiPropertyOptional({ example: 'u.3f9a1c0b7e2d.17', description: 'Position after this page (position-based pages and the latest page): pass as `position`' })
+  position?: string;
+
+  @ApiPropertyOptional({ type: [StreamPositionDto] })
+  streams?: StreamPositionDto[];
+
+  @ApiPropertyOptional({ type: [StreamResetDto], description: 'Streams whose given position was void: reload the latest page' })
+  reset?: StreamResetDto[];
+}
+
+export class NotificationBatchResponseDto implements NotificationBatchResponse {
+  @ApiProperty({ type: [NotificationViewDto], description: 'The stored notifications, in item order' })
+  items!: NotificationViewDto[];
 }
 
 export class LoginResponseDto implements LoginResponse {

@@ -275,6 +275,58 @@ describe('applyMigrations / seedDemoData against PostgreSQL', () => {
     }
   });
 
+  it('backfills delivery streams for rows stored before them: one stream each, dense offsets in seq order, an epoch per stream', async () => {
+    const fresh = await createScratchDb();
+    const dir = mkdtempSync(join(tmpdir(), 'ngw-migrations-'));
+    try {
+      const [first] = localMigrationNames();
+      mkdirSync(join(dir, first as string));
+      cpSync(join(MIGRATIONS_DIR, first as string), join(dir, first as string), { recursive: true });
+      await applyMigrations(fresh, dir);
+      await withDb(fresh, async (c) => {
+        await c.query(`INSERT INTO tenants (id, slug, name) VALUES ('11111111-1111-4111-8111-111111111111', 't', 'T')`);
+        await c.query(`INSERT INTO users (id, email, password_hash, tenant_id, updated_at) VALUES
+          ('22222222-2222-4222-8222-222222222222', 'a@t', 'x', '11111111-1111-4111-8111-111111111111', now()),
+          ('33333333-3333-4333-8333-333333333333', 'b@t', 'x', '11111111-1111-4111-8111-111111111111', now())`);
+        // Interleaved audiences, so each stream's offsets must follow seq, not insertion count.
+        for (const [scope, user, tenant] of [
+          ['USER', '22222222-2222-4222-8222-222222222222', '11111111-1111-4111-8111-111111111111'],
+          ['TENANT', null, '11111111-1111-4111-8111-111111111111'],
+          ['USER', '33333333-3333-4333-8333-333333333333', '11111111-1111-4111-8111-111111111111'],
+          ['USER', '22222222-2222-4222-8222-222222222222', '11111111-1111-4111-8111-111111111111'],
+          ['GLOBAL', null, null],
+          ['USER', '22222222-2222-4222-8222-222222222222', '11111111-1111-4111-8111-111111111111'],
+        ]) {
+          await c.query(`INSERT INTO notifications (id, scope, user_id, tenant_id, title, content) VALUES (gen_random_uuid(), $1, $2, $3, 't', 'c')`, [scope, user, tenant]);
+        }
+      });
+      await applyMigrations(fresh);
+      await withDb(fresh, async (c) => {
+        const rows = await c.query<{ stream: string; offsets: string[] }>(
+          `SELECT stream, array_agg(stream_offset::text ORDER BY seq) AS offsets FROM notifications GROUP BY stream ORDER BY stream`,
+        );
+        expect(rows.rows).toEqual([
+          { stream: 'global', offsets: ['1'] },
+          { stream: 'tenant:11111111-1111-4111-8111-111111111111', offsets: ['1'] },
+          { stream: 'user:22222222-2222-4222-8222-222222222222', offsets: ['1', '2', '3'] },
+          { stream: 'user:33333333-3333-4333-8333-333333333333', offsets: ['1'] },
+        ]);
+        const streams = await c.query<{ stream: string; epoch: string; last_offset: string }>('SELECT stream, epoch, last_offset::text FROM notification_streams ORDER BY stream');
+        expect(streams.rows.map((r) => [r.stream, r.last_offset])).toEqual(rows.rows.map((r) => [r.stream, String(r.offsets.length)]));
+        for (const row of streams.rows) expect(row.epoch).toMatch(/^[0-9a-f]{12}$/);
+        expect(new Set(streams.rows.map((r) => r.epoch)).size).toBe(streams.rows.length);
+
+        // The previous version's insert (no stream) still works on this schema and takes the next offset.
+        const old = await c.query<{ stream: string; stream_offset: string }>(
+          `INSERT INTO notifications (id, scope, user_id, tenant_id, title, content) VALUES (gen_random_uuid(), 'USER', '22222222-2222-4222-8222-222222222222', '11111111-1111-4111-8111-111111111111', 't', 'c') RETURNING stream, stream_offset::text`,
+        );
+        expect(old.rows).toEqual([{ stream: 'user:22222222-2222-4222-8222-222222222222', stream_offset: '4' }]);
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('serialises concurrent runs with the advisory lock', async () => {
     const fresh = await createScratchDb();
     const results = await Promise.all([applyMigrations(fresh), applyMigrations(fresh), applyMigrations(fresh)]);
@@ -287,7 +339,7 @@ describe('applyMigrations / seedDemoData against PostgreSQL', () => {
     const { tables, enums } = parseSchema(readFileSync(SCHEMA_FILE, 'utf8'));
 
     it('has exactly the tables, columns, nullability and types the schema declares', async () => {
-      expect(tables.map((t) => t.table).sort()).toEqual(['notification_reads', 'notifications', 'tenants', 'users']);
+      expect(tables.map((t) => t.table).sort()).toEqual(['notification_idempotency_keys', 'notification_reads', 'notification_streams', 'notifications', 'tenants', 'users']);
       const actual = await withDb(url, (c) =>
         c.query<{ table_name: string; column_name: string; is_nullable: string; udt_name: string; len: number | null; prec: number | null }>(
           `SELECT table_name, column_name, is_nullable, udt_name,
@@ -373,18 +425,32 @@ describe('applyMigrations / seedDemoData against PostgreSQL', () => {
             priority: 'high',
             data,
             createdAt: at('2026-01-02T03:04:06.000Z'),
+            stream: `user:${recipient.id}`,
+            streamOffset: 1n,
           },
         });
         expect(typeof notification.seq).toBe('bigint');
         const second = await prisma.notification.create({
-          data: { scope: 'GLOBAL', title: 'g', content: 'g', seq: notification.seq + 1000n },
+          data: { scope: 'GLOBAL', title: 'g', content: 'g', seq: notification.seq + 1000n, stream: 'global', streamOffset: 1n },
         });
         expect(second.seq).toBe(notification.seq + 1000n);
         expect(second.priority).toBe('medium');
         expect(second.data).toBeNull();
         await expect(
-          prisma.notification.create({ data: { scope: 'GLOBAL', title: 't'.repeat(201), content: 'x' } }),
+          prisma.notification.create({ data: { scope: 'GLOBAL', title: 't'.repeat(201), content: 'x', stream: 'global', streamOffset: 2n } }),
         ).rejects.toThrow();
+        // One offset per stream, once.
+        await expect(
+          prisma.notification.create({ data: { scope: 'GLOBAL', title: 'again', content: 'x', stream: 'global', streamOffset: 1n } }),
+        ).rejects.toThrow();
+        const streamRow = await prisma.notificationStream.create({ data: { stream: 'global', epoch: 'abcdEFGH12', lastOffset: 1n } });
+        expect(await prisma.notificationStream.findUniqueOrThrow({ where: { stream: 'global' } })).toEqual(streamRow);
+        const keyRow = await prisma.notificationIdempotencyKey.create({
+          data: { publisher: author.id, key: 'k-1', requestHash: 'h', notificationId: second.id, createdAt: at('2026-01-02T03:04:08.000Z') },
+        });
+        expect(await prisma.notificationIdempotencyKey.findUniqueOrThrow({ where: { publisher_key: { publisher: author.id, key: 'k-1' } } })).toEqual(keyRow);
+        await prisma.notificationIdempotencyKey.delete({ where: { publisher_key: { publisher: author.id, key: 'k-1' } } });
+        await prisma.notificationStream.delete({ where: { stream: 'global' } });
 
         const read = await prisma.notificationRead.create({
           data: { userId: recipient.id, notificationId: notification.id, readAt: at('2026-01-02T03:04:07.123Z') },

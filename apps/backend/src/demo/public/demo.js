@@ -60,7 +60,8 @@ async function start(email, password, transport) {
   const page = await api.list(20);
   for (const notification of page.items) view.addNotification(notification, markRead, 'bottom');
   await refreshUnread();
-  session.feed = transport === 'sse' ? sseFeed(page.cursor) : socketFeed(transport, page.cursor);
+  // The latest page's position: each feed goes on from exactly where that page stands.
+  session.feed = transport === 'sse' ? sseFeed(page.position) : socketFeed(transport, page.position);
 }
 
 /** Logged out, or refused (the status then says by what, instead of a bare "offline"). */
@@ -84,12 +85,12 @@ function describeRefusal(error) {
 }
 
 /** The typed client from the browser bundle: token provider, catch-up, dedupe, reconnect. */
-function socketFeed(transport, cursor) {
+function socketFeed(transport, position) {
   if (!window.NotifyGatewayClient) throw new Error('client bundle missing: run npm run build -w @notify-gateway/client');
   const client = window.NotifyGatewayClient.createNotificationClient({
     url: gatewayUrl,
     transports: [transport],
-    cursor: cursor || undefined,
+    position: position || undefined,
     // No refresh endpoint in the demo: an expired or refused token means logging in again.
     getToken: async ({ reason }) => {
       if (reason === 'unauthorized' || reason === 'expired' || session.claims.exp * 1000 < Date.now()) throw new Error('session expired: log in again');
@@ -107,10 +108,10 @@ function socketFeed(transport, cursor) {
   return { markRead: (id) => client.markRead(id), markAllRead: () => client.markAllRead(), close: () => client.close() };
 }
 
-function sseFeed(cursor) {
+function sseFeed(position) {
   const feed = openSseFeed({
     api,
-    lastEventId: cursor,
+    lastEventId: position,
     onNotification: received,
     onRead: readElsewhere,
     onState: (state, reason) => {

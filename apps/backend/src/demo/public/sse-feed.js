@@ -1,6 +1,6 @@
 // Server-Sent Events with the gateway's single-use tickets. EventSource's own retry would present
 // the spent ticket again, so on any error: close, get a new ticket, reopen with the last event id
-// (the notification cursor) and let the server replay what was missed.
+// (the position after the last notification) and let the server replay what was missed.
 
 const MIN_DELAY_MS = 250;
 const MAX_DELAY_MS = 10000;
@@ -9,7 +9,8 @@ export function openSseFeed({ api, lastEventId, onNotification, onRead, onState,
   let source = null;
   let timer = null;
   let stopped = false;
-  let last = lastEventId ? BigInt(lastEventId) : null;
+  // Opaque: the server orders each stream and fills gaps, so the last id is where we stand.
+  let last = lastEventId || null;
   let delay = MIN_DELAY_MS;
 
   async function open() {
@@ -25,15 +26,18 @@ export function openSseFeed({ api, lastEventId, onNotification, onRead, onState,
     if (stopped) return;
     const url = new URL(`${api.baseUrl}/notifications/stream`);
     url.searchParams.set('ticket', ticket);
-    if (last !== null) url.searchParams.set('lastEventId', last.toString());
+    if (last !== null) url.searchParams.set('lastEventId', last);
     source = new EventSource(url);
     source.onopen = () => {
       delay = MIN_DELAY_MS;
       onState('live');
     };
     source.addEventListener('notification:new', (event) => {
-      if (/^\d+$/.test(event.lastEventId) && (last === null || BigInt(event.lastEventId) > last)) last = BigInt(event.lastEventId);
+      if (event.lastEventId) last = event.lastEventId;
       onNotification(JSON.parse(event.data));
+    });
+    source.addEventListener('notification:reset', (event) => {
+      if (event.lastEventId) last = event.lastEventId;
     });
     source.addEventListener('notification:read', (event) => onRead(JSON.parse(event.data)));
     // The stream ends after this event. A cut-off user or a revoked token must not come back; otherwise reconnect

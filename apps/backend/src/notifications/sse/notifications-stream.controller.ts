@@ -16,7 +16,8 @@ import { SecurityEventLogger } from '../../security/security-event.logger.js';
 import { roomsFor } from '../notification-audience.js';
 import { SseHub } from './sse-hub.js';
 import { StreamAuthenticator } from './stream-authenticator.js';
-import { CURSOR_SHAPE, StreamReplay } from './stream-replay.js';
+import { decodePosition, PositionSyntaxError } from '../streams/stream-position.js';
+import { CURSOR_SHAPE, StreamReplay, type ReplayStart } from './stream-replay.js';
 import { StreamTicketStore } from './stream-ticket.store.js';
 import { GatewayHttp } from '../../common/decorators/gateway-http.decorator.js';
 
@@ -61,13 +62,13 @@ export class NotificationsStreamController {
   })
   @ApiBearerAuth()
   @ApiQuery({ name: 'ticket', required: false, description: 'From POST /notifications/stream-ticket; single use' })
-  @ApiQuery({ name: 'lastEventId', required: false, description: 'Cursor to replay after, for clients that cannot set the header' })
-  @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'Cursor to replay after (browsers send it on reconnect)' })
+  @ApiQuery({ name: 'lastEventId', required: false, description: 'Position (or old cursor) to replay after, for clients that cannot set the header' })
+  @ApiHeader({ name: 'Last-Event-ID', required: false, description: 'Position (or old cursor) to replay after (browsers send it on reconnect)' })
   @ApiProduces('text/event-stream')
   @ApiOkResponse({ description: 'An event stream', schema: { type: 'string' } })
   @ApiErrors(400, 401, 403, 429)
   async stream(@Req() request: Request, @Res() response: Response): Promise<void> {
-    const after = lastEventId(request);
+    const start = lastEventId(request);
     const ip = clientIp(request);
     const origin = typeof request.headers.origin === 'string' ? request.headers.origin : undefined;
     this.metrics.connectionAttempts.inc({ transport: 'sse' });
@@ -75,22 +76,34 @@ export class NotificationsStreamController {
     const peerRefusal = await this.limiter.admitPeer(ip);
     if (peerRefusal) throw this.refused(peerRefusal, { ip, origin });
     const user = await this.authenticator.authenticate(request);
+    // A malformed or foreign position is refused before anything is spent or held.
+    if (start && 'position' in start) checkPosition(start.position, user);
     // Budgets before the lease and the replay: a refused stream costs no database read.
     const budgetFields = { userId: user.userId, tenantId: user.tenantId, ip, origin, transport: 'sse' as const };
     await this.budgets.spend('streamConnect', user.userId, budgetFields);
-    if (after !== undefined) await this.budgets.spend('streamReplay', user.userId, budgetFields);
+    if (start !== null) await this.budgets.spend('streamReplay', user.userId, budgetFields);
     const lease = await this.limiter.acquire(user.userId, ip, 'sse');
     if (isRefusal(lease)) throw this.refused(lease, { ip, origin, userId: user.userId, tenantId: user.tenantId });
 
+    let positions;
+    try {
+      positions = await this.replay.startingPositions(user, start);
+    } catch (error) {
+      lease.release();
+      throw error;
+    }
     const rooms = roomsFor(user);
-    const stream = this.hub.open(response, { user, ip, origin, rooms }, lease, after !== undefined);
+    // Without Last-Event-ID: live at once from the current heads (read above); a commit that
+    // slipped in between shows as a gap and is read from the database.
+    const stream = this.hub.open(response, { user, ip, origin, rooms }, lease, start !== null);
     if (!stream) return;
+    this.replay.attach(stream, positions);
     const context = { clientId: stream.id, userId: user.userId, tenantId: user.tenantId, ip, origin, transport: 'sse' as const };
     this.security.log('AUTHENTICATION_SUCCESS', context);
     for (const room of rooms) this.security.log('ROOM_JOIN', { ...context, room });
-    if (after === undefined) return;
+    if (start === null) return;
     try {
-      await this.replay.run(stream, after);
+      await this.replay.run(stream, positions);
     } catch (error) {
       // Headers are out: drop the stream; the client reconnects with its Last-Event-ID.
       this.logger.error({ err: error, clientId: stream.id }, 'stream replay failed');
@@ -105,14 +118,27 @@ export class NotificationsStreamController {
   }
 }
 
-/** The `Last-Event-ID` header (as EventSource sends on reconnect), else `?lastEventId=`. */
-function lastEventId(request: Request): string | undefined {
+/** The `Last-Event-ID` header (as EventSource sends on reconnect), else `?lastEventId=`: a position, or an old cursor. */
+function lastEventId(request: Request): ReplayStart {
   const header = request.headers['last-event-id'];
   const query = request.query.lastEventId;
   const value = header !== undefined && header !== '' ? header : query;
-  if (value === undefined || value === '') return undefined;
-  if (typeof value !== 'string' || !CURSOR_SHAPE.test(value)) {
-    throw new ApiError(400, 'VALIDATION_FAILED', undefined, [{ field: 'Last-Event-ID', messages: ['must be a notification cursor'] }]);
+  if (value === undefined || value === '') return null;
+  if (typeof value !== 'string') throw badLastEventId();
+  if (CURSOR_SHAPE.test(value)) return { cursor: value };
+  return { position: value };
+}
+
+/** Checked before the stream opens, so a bad id gets a 400 rather than a dropped stream. */
+function checkPosition(position: string, user: AuthenticatedUser): void {
+  try {
+    decodePosition(position, user);
+  } catch (error) {
+    if (error instanceof PositionSyntaxError) throw badLastEventId();
+    throw error;
   }
-  return value;
+}
+
+function badLastEventId(): ApiError {
+  return new ApiError(400, 'VALIDATION_FAILED', undefined, [{ field: 'Last-Event-ID', messages: ['must be a position (or a notification cursor)'] }]);
 }

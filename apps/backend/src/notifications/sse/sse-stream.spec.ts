@@ -1,7 +1,9 @@
 import { EventEmitter } from 'node:events';
 import type { NotificationView } from '@notify-gateway/contracts';
 import type { Response } from 'express';
-import { SseStream, type SseStreamObserver } from './sse-stream.js';
+import type { PositionedPage } from '../notification-reader.js';
+import type { Positions } from '../streams/stream-position.js';
+import { GAP_GRACE_MS, SseStream, type SseStreamObserver } from './sse-stream.js';
 
 /** Just enough of a ServerResponse: records writes; `stalled` makes them queue instead of flush. */
 class FakeResponse extends EventEmitter {
@@ -30,9 +32,13 @@ class FakeResponse extends EventEmitter {
   }
 }
 
-const view = (cursor: number): NotificationView => ({
+const EPOCH = 'epochAAAA1';
+const view = (cursor: number, epoch = EPOCH): NotificationView => ({
   id: `id-${cursor}`,
   cursor: String(cursor),
+  stream: 'user:u',
+  offset: String(cursor),
+  epoch,
   scope: 'USER',
   title: `t${cursor}`,
   content: 'c',
@@ -54,7 +60,24 @@ function setup(maxBufferedBytes = 1 << 20) {
   return { res, stream, events };
 }
 
-const ids = (written: string): string[] => [...written.matchAll(/^id: (\d+)$/gm)].map((match) => match[1]);
+/** The offsets the ids (positions) of notification:new events name. */
+const ids = (written: string): string[] =>
+  [...written.matchAll(/^event: notification:new\nid: u\.epochAAAA1\.(\d+)$/gm)].map((match) => match[1] as string);
+
+/** A store of offsets 1..last in stream user:u; `reads` records the positions asked for. */
+function store(last: number, reads: bigint[] = [], epoch = EPOCH) {
+  return async (from: Positions): Promise<PositionedPage> => {
+    const mark = from.get('user:u') as { epoch: string; offset: bigint };
+    reads.push(mark.offset);
+    if (mark.epoch !== epoch) {
+      return { items: [], hasMore: false, positions: new Map([['user:u', { epoch, offset: BigInt(last) }]]), reset: [{ stream: 'user:u', reason: 'EPOCH_CHANGED' }] };
+    }
+    const items: NotificationView[] = [];
+    for (let offset = Number(mark.offset) + 1; offset <= last; offset += 1) items.push(view(offset, epoch));
+    return { items, hasMore: false, positions: new Map([['user:u', { epoch, offset: BigInt(last) }]]), reset: [] };
+  };
+}
+const at = (offset: number, epoch = EPOCH): Positions => new Map([['user:u', { epoch, offset: BigInt(offset) }]]);
 
 describe('SseStream', () => {
   afterEach(() => jest.useRealTimers());
@@ -69,8 +92,9 @@ describe('SseStream', () => {
     stream.send('notification:new', view(13));
     expect(ids(res.written)).toEqual([]);
 
+    stream.track(at(9), store(13));
     for (const cursor of [10, 11, 12]) expect(await stream.replay(view(cursor))).toBe(true);
-    expect(await stream.goLive(12n)).toBe(1);
+    expect(await stream.goLive()).toBe(1);
     stream.send('notification:new', view(14));
 
     expect(ids(res.written)).toEqual(['10', '11', '12', '13', '14']);
@@ -79,13 +103,66 @@ describe('SseStream', () => {
     stream.end('USER_DISCONNECTED');
   });
 
-  it('compares cursors as numbers, not strings', async () => {
+  it('compares offsets as numbers, not strings', async () => {
     const { res, stream } = setup();
     stream.open(true);
+    stream.track(at(98), store(100));
     stream.send('notification:new', view(100));
     await stream.replay(view(99));
-    await stream.goLive(99n);
+    await stream.goLive();
     expect(ids(res.written)).toEqual(['99', '100']);
+    stream.end('USER_DISCONNECTED');
+  });
+
+  it('lets a gap close by itself when the missing offsets arrive within the grace, without reading', async () => {
+    jest.useFakeTimers();
+    const { res, stream } = setup();
+    const reads: bigint[] = [];
+    stream.open(true);
+    stream.track(at(10), store(13, reads));
+    await stream.goLive();
+    stream.send('notification:new', view(13)); // 11 and 12 are still on their way
+    stream.send('notification:new', view(11));
+    expect(ids(res.written)).toEqual(['11']);
+    stream.send('notification:new', view(12));
+    expect(ids(res.written)).toEqual(['11', '12', '13']);
+    await jest.advanceTimersByTimeAsync(GAP_GRACE_MS * 2);
+    expect(reads).toEqual([]);
+    stream.end('USER_DISCONNECTED');
+  });
+
+  it('reads a gap from the store once the grace has passed, and writes each offset once, in order', async () => {
+    jest.useFakeTimers();
+    const { res, stream } = setup();
+    const reads: bigint[] = [];
+    stream.open(true);
+    stream.track(at(10), store(13, reads));
+    await stream.goLive();
+    stream.send('notification:new', view(13));
+    stream.send('notification:new', view(11));
+    expect(ids(res.written)).toEqual(['11']);
+    await jest.advanceTimersByTimeAsync(GAP_GRACE_MS + 1);
+    expect(ids(res.written)).toEqual(['11', '12', '13']);
+    stream.send('notification:new', view(12)); // late: already read from the store
+    stream.send('notification:new', view(14));
+    expect(ids(res.written)).toEqual(['11', '12', '13', '14']);
+    expect(reads).toEqual([11n]);
+    expect(stream.position).toBe('u.epochAAAA1.14');
+    stream.end('USER_DISCONNECTED');
+  });
+
+  it('announces a reset when the stream comes back under another epoch, and moves to the new position', async () => {
+    const { res, stream } = setup();
+    stream.open(true);
+    jest.useFakeTimers();
+    stream.track(at(40), store(3, [], 'epochBBBB2'));
+    await stream.goLive();
+    stream.send('notification:new', view(3, 'epochBBBB2'));
+    await jest.advanceTimersByTimeAsync(GAP_GRACE_MS + 1);
+    expect(res.written).toContain('event: notification:reset\nid: u.epochBBBB2.3\ndata: {"reset":[{"stream":"user:u","reason":"EPOCH_CHANGED"}],"position":"u.epochBBBB2.3"}');
+    expect(ids(res.written)).toEqual([]);
+    stream.send('notification:new', view(4, 'epochBBBB2'));
+    expect(res.written).toContain('id: u.epochBBBB2.4\n');
     stream.end('USER_DISCONNECTED');
   });
 

@@ -1,8 +1,20 @@
-import type { NotificationView, SessionEndCode } from '@notify-gateway/contracts';
+import type { NotificationView, SessionEndCode, StreamReset } from '@notify-gateway/contracts';
 import type { Response } from 'express';
 import type { AuthenticatedUser } from '../../auth/authenticated-user.js';
 import type { DeliverableEvent, EventPayload } from '../notification-fanout.js';
+import type { PositionedPage } from '../notification-reader.js';
+import { encodePosition, type Positions } from '../streams/stream-position.js';
 import { HEARTBEAT, OPENING, SSE_HEADERS, sseEvent } from './sse-wire.js';
+
+/** Reads one stream after the given position (NotificationService.readAfter). */
+export type StreamFiller = (positions: Positions) => Promise<PositionedPage>;
+/** Rounds of reading a gap before the stream gives up and drops (the client resumes by id). */
+const MAX_FILL_ROUNDS = 20;
+/**
+ * How long a gap may close by itself (the missing event is usually a few ms behind, from another
+ * instance) before it is read from the database.
+ */
+export const GAP_GRACE_MS = 100;
 
 /** Longest timer Node accepts; longer-lived tokens are cut at the next reconnect anyway. */
 const MAX_TIMER_MS = 2_147_483_647;
@@ -50,6 +62,13 @@ export class SseStream {
   private finished = false;
   private readonly pending: Pending[] = [];
   private pendingBytes = 0;
+  /** Where the client stands per stream: the id of each notification:new (docs/DELIVERY.md). */
+  private positions: Positions = new Map();
+  private filler?: StreamFiller;
+  /** Live notifications past a gap, waiting for the gap to be read from the database. */
+  private readonly ahead: Pending[] = [];
+  private readonly filling = new Set<string>();
+  private readonly gapTimers = new Map<string, NodeJS.Timeout>();
   private peak = 0;
   private heartbeat?: NodeJS.Timeout;
   private expiry?: NodeJS.Timeout;
@@ -98,41 +117,158 @@ export class SseStream {
   /** A live event; true when it was written now. */
   send<E extends DeliverableEvent>(event: E, payload: EventPayload<E>): boolean {
     if (!this.writable) return false;
-    const chunk = encode(event, payload);
-    if (this.live) return this.write(chunk);
-    const bytes = Buffer.byteLength(chunk);
-    this.pending.push({ event, payload, chunk, bytes });
-    this.pendingBytes += bytes;
-    const held = this.res.writableLength + this.pendingBytes;
-    this.peak = Math.max(this.peak, held);
-    if (held > this.options.maxBufferedBytes) this.cut(held);
+    if (this.live) return event === 'notification:new' ? this.ordered(payload as NotificationView) : this.write(encode(event, payload));
+    this.hold(this.pending, event, payload);
     return false;
+  }
+
+  /** Starts tracking positions (before the replay); `filler` reads gaps. */
+  track(positions: Positions, filler: StreamFiller): void {
+    this.positions = new Map(positions);
+    this.filler = filler;
+  }
+
+  /** The encoded position the client stands at. */
+  get position(): string {
+    return encodePosition(this.positions, this.session.user);
+  }
+
+  /** Positions that were void: the client reloads the latest page from the new position. */
+  announceReset(reset: StreamReset[], positions: Positions): void {
+    for (const [stream, mark] of positions) this.positions.set(stream, mark);
+    this.write(sseEvent('notification:reset', { reset, position: this.position }, this.position));
   }
 
   /** A missed notification, written at the client's pace; false once the stream is gone. */
   async replay(view: NotificationView): Promise<boolean> {
-    const chunk = encode('notification:new', view);
-    if (!(await this.roomFor(Buffer.byteLength(chunk)))) return false;
-    return this.write(chunk);
+    const bytes = Buffer.byteLength(encode('notification:new', view)) + 128;
+    if (!(await this.roomFor(bytes))) return false;
+    return this.writeNotification(view);
   }
 
   /**
-   * Flushes what arrived live during the replay, skipping notifications at or below
-   * `replayedUpTo` (already sent), then lets live events through. Returns how many
-   * notifications it wrote.
+   * Flushes what arrived live during the replay through the same ordering as live events
+   * (already replayed: dropped; past a gap: held until the gap is read), then lets live events
+   * through. Returns how many notifications it wrote.
    */
-  async goLive(replayedUpTo: bigint): Promise<number> {
+  async goLive(): Promise<number> {
     let written = 0;
     while (this.pending.length > 0) {
       const next = this.pending.shift() as Pending;
       this.pendingBytes -= next.bytes;
-      if (next.event === 'notification:new' && BigInt((next.payload as NotificationView).cursor) <= replayedUpTo) continue;
-      if (!(await this.roomFor(next.bytes)) || !this.write(next.chunk)) return written;
-      if (next.event === 'notification:new') written += 1;
+      if (!(await this.roomFor(next.bytes))) return written;
+      if (next.event !== 'notification:new') {
+        if (!this.write(next.chunk)) return written;
+      } else if (this.ordered(next.payload as NotificationView)) written += 1;
     }
     // Synchronous from the empty check to here: nothing can slip in between.
     this.live = true;
     return written;
+  }
+
+  /**
+   * A live notification in per-stream order: the next offset is written, an old one is dropped,
+   * one past a gap (or under another epoch) waits while the gap is read from the database. A
+   * later offset is only ever emitted after the earlier ones committed, so the gap is there.
+   */
+  private ordered(view: NotificationView): boolean {
+    const mark = this.positions.get(view.stream);
+    if (!mark || !this.filler) return this.write(encode('notification:new', view));
+    if (this.filling.has(view.stream)) {
+      this.hold(this.ahead, 'notification:new', view);
+      return false;
+    }
+    if (view.epoch === mark.epoch) {
+      const offset = BigInt(view.offset);
+      if (offset <= mark.offset) return false;
+      if (offset === mark.offset + 1n) {
+        const written = this.writeNotification(view);
+        if (this.ahead.length > 0 && this.releaseAhead(view.stream)) this.clearGapTimer(view.stream);
+        return written;
+      }
+    }
+    this.hold(this.ahead, 'notification:new', view);
+    this.scheduleFill(view.stream);
+    return false;
+  }
+
+  /** Reads the gap unless it closes within GAP_GRACE_MS. */
+  private scheduleFill(stream: string): void {
+    if (this.gapTimers.has(stream)) return;
+    const timer = setTimeout(() => {
+      this.gapTimers.delete(stream);
+      if (this.writable && this.ahead.some((held) => (held.payload as NotificationView).stream === stream)) void this.fill(stream);
+    }, GAP_GRACE_MS);
+    timer.unref();
+    this.gapTimers.set(stream, timer);
+  }
+
+  private clearGapTimer(stream: string): void {
+    clearTimeout(this.gapTimers.get(stream));
+    this.gapTimers.delete(stream);
+  }
+
+  private async fill(stream: string): Promise<void> {
+    const filler = this.filler as StreamFiller;
+    this.filling.add(stream);
+    try {
+      for (let round = 0; round < MAX_FILL_ROUNDS && this.writable; round += 1) {
+        const mark = this.positions.get(stream);
+        if (!mark) return;
+        const page = await filler(new Map([[stream, mark]]));
+        if (page.reset.length > 0) this.announceReset(page.reset, page.positions);
+        for (const view of page.items) if (!(await this.replay(view))) return;
+        // From here to the end of the round: synchronous, so no live event slips past.
+        if (this.releaseAhead(stream) && !page.hasMore) return;
+      }
+      // Still a gap after every round: drop the stream; the client resumes from its id.
+      if (this.writable) this.abort();
+    } catch {
+      this.abort();
+    } finally {
+      this.filling.delete(stream);
+    }
+  }
+
+  /** Writes the held notifications of `stream` that now follow on; true when none is left. */
+  private releaseAhead(stream: string): boolean {
+    const mine = this.ahead.filter((held) => (held.payload as NotificationView).stream === stream);
+    const others = this.ahead.filter((held) => (held.payload as NotificationView).stream !== stream);
+    this.ahead.length = 0;
+    this.ahead.push(...others);
+    mine.sort((a, b) => compareOffsets(a.payload as NotificationView, b.payload as NotificationView));
+    const kept: Pending[] = [];
+    for (const held of mine) {
+      this.pendingBytes -= held.bytes;
+      const view = held.payload as NotificationView;
+      const mark = this.positions.get(stream);
+      if (!mark || view.epoch !== mark.epoch) continue;
+      const offset = BigInt(view.offset);
+      if (offset <= mark.offset) continue;
+      if (offset === mark.offset + 1n) this.writeNotification(view);
+      else kept.push(held);
+    }
+    for (const held of kept) {
+      this.ahead.push(held);
+      this.pendingBytes += held.bytes;
+    }
+    return kept.length === 0;
+  }
+
+  private writeNotification(view: NotificationView): boolean {
+    const mark = this.positions.get(view.stream);
+    if (mark && this.filler) this.positions.set(view.stream, { epoch: view.epoch, offset: BigInt(view.offset) });
+    return this.write(encode('notification:new', view, mark && this.filler ? this.position : undefined));
+  }
+
+  private hold(queue: Pending[], event: DeliverableEvent, payload: EventPayload<DeliverableEvent>): void {
+    const chunk = encode(event, payload);
+    const bytes = Buffer.byteLength(chunk) + 128;
+    queue.push({ event, payload, chunk, bytes });
+    this.pendingBytes += bytes;
+    const held = this.res.writableLength + this.pendingBytes;
+    this.peak = Math.max(this.peak, held);
+    if (held > this.options.maxBufferedBytes) this.cut(held);
   }
 
   /** Tells the client why, then ends the response. */
@@ -206,6 +342,7 @@ export class SseStream {
     this.stopTimers();
     clearTimeout(this.grace);
     this.pending.length = 0;
+    this.ahead.length = 0;
     this.pendingBytes = 0;
     this.observer.closed(this);
   }
@@ -213,11 +350,18 @@ export class SseStream {
   private stopTimers(): void {
     clearInterval(this.heartbeat);
     clearTimeout(this.expiry);
+    for (const timer of this.gapTimers.values()) clearTimeout(timer);
+    this.gapTimers.clear();
   }
 }
 
-function encode(event: DeliverableEvent | 'notification:session-expiring', payload: unknown): string {
-  // Only notification:new advances the client's Last-Event-ID.
-  const id = event === 'notification:new' ? (payload as NotificationView).cursor : undefined;
+/** Only notification:new (and notification:reset) carry an id: the position after them. */
+function encode(event: DeliverableEvent | 'notification:session-expiring', payload: unknown, id?: string): string {
   return sseEvent(event, payload, id);
+}
+
+function compareOffsets(a: NotificationView, b: NotificationView): number {
+  const x = BigInt(a.offset);
+  const y = BigInt(b.offset);
+  return x < y ? -1 : x > y ? 1 : 0;
 }

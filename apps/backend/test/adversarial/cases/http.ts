@@ -203,7 +203,7 @@ export const httpCases: HostileCase[] = [
       path: 400,
       unicodeDigits: 400,
       queryRepeated: 400,
-      body: { statusCode: 400, code: 'VALIDATION_FAILED', message: 'Validation failed', errors: [{ field: 'Last-Event-ID', messages: ['must be a notification cursor'] }] },
+      body: { statusCode: 400, code: 'VALIDATION_FAILED', message: 'Validation failed', errors: [{ field: 'Last-Event-ID', messages: ['must be a position (or a notification cursor)'] }] },
       emptyHeader: 200,
     },
     attack: async (ctx) => {

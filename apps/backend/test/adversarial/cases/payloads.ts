@@ -26,6 +26,15 @@ async function adminSocket(ctx: AttackContext): Promise<{ raw: RawEngine; userId
   return { raw: await ctx.joined(admin.token()), userId: user.id, adminToken: admin.token() };
 }
 
+/** A sync ack with its random epoch masked, and `streams` checked against `position`. */
+export function latestShape(ack: unknown): unknown {
+  const value = ack as { ok?: boolean; position?: string; streams?: { stream: string; epoch: string; offset: string }[] } & Record<string, unknown>;
+  if (value?.ok !== true || typeof value.position !== 'string') return ack;
+  const { streams, position, ...rest } = value;
+  const consistent = streams?.length === position.split('_').length && streams.every((s) => position.includes(`.${s.epoch}.${s.offset}`));
+  return { ...rest, position: consistent ? position.replace(/\.[A-Za-z0-9]{8,16}\./g, '.<epoch>.') : position };
+}
+
 const createJson = (userId: string, extra: string): string => `{"title":"t","content":"c","userId":"${userId}"${extra ? `,${extra}` : ''}}`;
 
 async function storedWithTitle(title: string): Promise<string> {
@@ -171,7 +180,7 @@ export const payloadCases: HostileCase[] = [
   hostile({
     name: 'payloads that are not objects',
     category: 'payloads',
-    response: 'VALIDATION_FAILED for a string, a number, a boolean, an array or extra arguments; null and no payload mean "no options"',
+    response: 'VALIDATION_FAILED for a string, a number, a boolean, an array or extra arguments; null and no payload mean "no options": the latest page and the current position',
     expected: {
       string: invalid('body'),
       number: invalid('body'),
@@ -179,8 +188,8 @@ export const payloadCases: HostileCase[] = [
       array: invalid('body'),
       extraArguments: invalid('0', '1', '2'),
       markAllReadWithFields: invalid('(payload)'),
-      nullPayload: { ok: true, notifications: [], cursor: '0', hasMore: false },
-      noPayload: { ok: true, notifications: [], cursor: '0', hasMore: false },
+      nullPayload: { ok: true, notifications: [], cursor: null, hasMore: false, reset: [], position: 'u.<epoch>.0' },
+      noPayload: { ok: true, notifications: [], cursor: null, hasMore: false, reset: [], position: 'u.<epoch>.0' },
     },
     attack: async (ctx) => {
       const user = await ctx.account('USER');
@@ -192,8 +201,8 @@ export const payloadCases: HostileCase[] = [
         array: fieldsOf(await ask(raw, 'notification:sync', '[]')),
         extraArguments: fieldsOf(await ask(raw, 'notification:sync', '{},{},{}')),
         markAllReadWithFields: fieldsOf(await ask(raw, 'notification:mark-all-read', '{"userId":"someone-else"}')),
-        nullPayload: await ask(raw, 'notification:sync', 'null'),
-        noPayload: await ask(raw, 'notification:sync'),
+        nullPayload: latestShape(await ask(raw, 'notification:sync', 'null')),
+        noPayload: latestShape(await ask(raw, 'notification:sync')),
       };
     },
   }),
@@ -334,8 +343,8 @@ export const payloadCases: HostileCase[] = [
     category: 'payloads',
     response: 'a 19-digit cursor (even above 2^63-1) means "nothing after it": an empty page, never a 5xx; 20 digits are VALIDATION_FAILED',
     expected: {
-      maxBigint: { ok: true, notifications: [], cursor: '9223372036854775807', hasMore: false },
-      beyondBigint: { ok: true, notifications: [], cursor: '9999999999999999999', hasMore: false },
+      maxBigint: { ok: true, notifications: [], cursor: '9223372036854775807', hasMore: false, reset: [], position: 'u.<epoch>.0' },
+      beyondBigint: { ok: true, notifications: [], cursor: '9999999999999999999', hasMore: false, reset: [], position: 'u.<epoch>.0' },
       twentyDigits: invalid('after'),
       restBeyond: [200, { items: [], cursor: '9999999999999999999', hasMore: false }],
       sseBeyond: 200,
@@ -346,8 +355,8 @@ export const payloadCases: HostileCase[] = [
       const rest = await ctx.http('/notifications?after=9999999999999999999', { token: user.token() });
       const stream = await ctx.sse({ token: user.token(), headers: { 'last-event-id': '9999999999999999999' } });
       return {
-        maxBigint: await ask(raw, 'notification:sync', '{"after":"9223372036854775807"}'),
-        beyondBigint: await ask(raw, 'notification:sync', '{"after":"9999999999999999999"}'),
+        maxBigint: latestShape(await ask(raw, 'notification:sync', '{"after":"9223372036854775807"}')),
+        beyondBigint: latestShape(await ask(raw, 'notification:sync', '{"after":"9999999999999999999"}')),
         twentyDigits: fieldsOf(await ask(raw, 'notification:sync', '{"after":"12345678901234567890"}')),
         restBeyond: [rest.status, rest.body],
         sseBeyond: stream.status,

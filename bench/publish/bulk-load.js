@@ -1,0 +1,160 @@
+'use strict';
+/**
+ * Bulk-publish load child, driven by bench/publish/scenario.js over IPC (the generator
+ * protocol of bench/lib/children.js `ipcClient`). Closed loop: `concurrency` workers each send
+ * one batch after another for `durationMs`, and every batch's latency is recorded.
+ *
+ *   httpBatch: POST batches of `size` to the gateway (`/notifications/batch`) or the floor (`/emit-batch`);
+ *   inProcessOurs: boots the gateway's Nest app in this process (no HTTP) and calls NotificationService.sendMany;
+ *   inProcessFloor: the same rows straight into PostgreSQL with one unnest INSERT per batch.
+ */
+
+const http = require('node:http');
+const path = require('node:path');
+const { Pool } = require('pg');
+const { nowMs, summarize, round } = require('../lib/util.js');
+
+const ROOT = path.resolve(__dirname, '..', '..');
+
+/** @param {unknown} message */
+function send(message) {
+  if (process.connected) process.send?.(message);
+}
+
+/**
+ * @param {number} concurrency @param {number} durationMs @param {() => Promise<number>} batch resolves with the rows it stored
+ */
+async function closedLoop(concurrency, durationMs, batch) {
+  const latencies = /** @type {number[]} */ ([]);
+  const errors = /** @type {Record<string, number>} */ ({});
+  let rows = 0;
+  const start = nowMs();
+  const end = start + durationMs;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (nowMs() < end) {
+        const t = nowMs();
+        try {
+          rows += await batch();
+          latencies.push(nowMs() - t);
+        } catch (error) {
+          const reason = error instanceof Error ? error.message.slice(0, 80) : String(error);
+          errors[reason] = (errors[reason] ?? 0) + 1;
+        }
+      }
+    }),
+  );
+  const seconds = (nowMs() - start) / 1000;
+  return { rows, batches: latencies.length, rowsPerSec: Math.round(rows / seconds), batchMs: summarize(latencies), errors, seconds: round(seconds, 2) };
+}
+
+/** @type {http.Agent | undefined} */
+let agent;
+/** @param {URL} base @param {string} pathname @param {string} body @param {Record<string, string>} headers */
+function post(base, pathname, body, headers) {
+  agent ??= new http.Agent({ keepAlive: true, maxSockets: 64 });
+  return new Promise((resolve, reject) => {
+    const request = http.request(
+      { host: base.hostname, port: base.port, path: pathname, method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers } },
+      (response) => {
+        response.resume();
+        response.on('end', () => resolve(response.statusCode ?? 0));
+      },
+    );
+    request.on('error', reject);
+    request.setTimeout(30_000, () => request.destroy(new Error('timeout')));
+    request.end(body);
+  });
+}
+
+/** @param {{ kind: 'ours'|'floor', url: string, token?: string, targets: string[], size: number, concurrency: number, durationMs: number }} c */
+async function httpBatch(c) {
+  const base = new URL(c.url);
+  const headers = /** @type {Record<string, string>} */ (c.token ? { authorization: `Bearer ${c.token}` } : {});
+  let n = 0;
+  return closedLoop(c.concurrency, c.durationMs, async () => {
+    const items = Array.from({ length: c.size }, () => {
+      const userId = c.targets[n++ % c.targets.length];
+      return c.kind === 'ours'
+        ? { title: 'Bench batch', content: 'Bulk payload from the bench harness', userId }
+        : { room: `user:${userId}`, event: 'notification:new', payload: { title: 'Bench batch', content: 'Bulk payload from the bench harness', scope: 'USER' } };
+    });
+    const status = await post(base, c.kind === 'ours' ? '/notifications/batch' : '/emit-batch', JSON.stringify({ items }), headers);
+    if (status !== 201) throw new Error(`HTTP ${status}`);
+    return c.size;
+  });
+}
+
+/** @param {{ env: Record<string, string>, targets: string[], size: number, concurrency: number, durationMs: number }} c */
+async function inProcessOurs(c) {
+  const { loadConfig } = require(`${ROOT}/apps/backend/dist/config/load-config.js`);
+  const { createApp } = require(`${ROOT}/apps/backend/dist/bootstrap.js`);
+  const { NotificationService } = require(`${ROOT}/apps/backend/dist/notifications/notification.service.js`);
+  const { MetricsService } = require(`${ROOT}/apps/backend/dist/observability/metrics.service.js`);
+  const { config } = loadConfig(c.env);
+  const app = await createApp(config);
+  await app.init();
+  try {
+    const service = app.get(NotificationService);
+    let n = 0;
+    const result = await closedLoop(c.concurrency, c.durationMs, async () => {
+      const items = Array.from({ length: c.size }, () => ({ scope: 'USER', userId: c.targets[n++ % c.targets.length], title: 'Bench sendMany', content: 'In-process bulk payload' }));
+      return (await service.sendMany(items)).length;
+    });
+    return { ...result, lock: await lockHold(app.get(MetricsService).registry) };
+  } finally {
+    await app.close();
+  }
+}
+
+/** @param {{ databaseUrl: string, targets: string[], size: number, concurrency: number, durationMs: number }} c */
+async function inProcessFloor(c) {
+  const pool = new Pool({ connectionString: c.databaseUrl, max: 20 });
+  try {
+    await pool.query('CREATE TABLE IF NOT EXISTS floor_notifications (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), seq bigserial, room text NOT NULL, payload jsonb NOT NULL, created_at timestamptz NOT NULL DEFAULT now())');
+    let n = 0;
+    return await closedLoop(c.concurrency, c.durationMs, async () => {
+      const rooms = Array.from({ length: c.size }, () => `user:${c.targets[n++ % c.targets.length]}`);
+      const payloads = rooms.map(() => JSON.stringify({ title: 'Bench sendMany', content: 'In-process bulk payload' }));
+      const { rowCount } = await pool.query('INSERT INTO floor_notifications (room, payload) SELECT * FROM unnest($1::text[], $2::jsonb[]) RETURNING id, seq', [rooms, payloads]);
+      return rowCount ?? 0;
+    });
+  } finally {
+    await pool.end();
+  }
+}
+
+/** Per group and per notification, from the gateway's own histogram. @param {import('prom-client').Registry} registry */
+async function lockHold(registry) {
+  const metrics = await registry.getMetricsAsJSON();
+  const hold = metrics.find((m) => m.name === 'notify_stream_lock_hold_seconds');
+  const rows = metrics.find((m) => m.name === 'notify_group_commit_notifications_total');
+  const value = (/** @type {any} */ metric, /** @type {string} */ suffix) => metric?.values.find((/** @type {any} */ v) => (v.metricName ?? metric.name) === `${metric.name}${suffix}`)?.value ?? 0;
+  const sum = value(hold, '_sum');
+  const groups = value(hold, '_count');
+  const notifications = rows?.values[0]?.value ?? 0;
+  return { groups, notifications, holdMsPerGroup: groups ? round((sum / groups) * 1000, 3) : null, holdMsPerNotification: notifications ? round((sum / notifications) * 1000, 4) : null };
+}
+
+/** @type {Record<string, (args: any) => Promise<unknown>>} */
+const COMMANDS = { httpBatch, inProcessOurs, inProcessFloor };
+
+process.on('message', async (/** @type {any} */ message) => {
+  if (!message || typeof message.id !== 'number') return;
+  if (message.cmd === 'exit') {
+    send({ id: message.id, ok: true, result: null });
+    setTimeout(() => process.exit(0), 50);
+    return;
+  }
+  const handler = COMMANDS[message.cmd];
+  if (!handler) return send({ id: message.id, ok: false, error: `unknown command ${message.cmd}` });
+  try {
+    send({ id: message.id, ok: true, result: await handler(message.args ?? {}) });
+  } catch (error) {
+    send({ id: message.id, ok: false, error: error instanceof Error ? error.stack : String(error) });
+  }
+});
+process.on('disconnect', () => process.exit(0));
+send({ type: 'ready', pid: process.pid });
+
+module.exports = { lockHold };

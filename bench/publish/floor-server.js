@@ -1,0 +1,97 @@
+'use strict';
+/**
+ * The publish floor: the least a persist-then-deliver server can do, measured beside the gateway
+ * in the same run. No authentication, no validation, no streams or offsets, no Redis, no logging:
+ * a plain `INSERT … RETURNING` on a pg pool of the gateway's size, then the socket.io emit.
+ *
+ *   POST /emit {room, event, payload}: one row, then the emit; 201 with the payload
+ *     (the same protocol as bench/baseline-server.js, so the load generators drive both);
+ *   POST /emit-batch {items: [{room, event, payload}]}: one multi-row INSERT (unnest), then the emits;
+ *   socket.io /notifications: joins `user:{auth.uid}` (plus `tenant:{auth.tid}` when `auth.admin`);
+ *   GET /health/ready: 200.
+ */
+
+const http = require('node:http');
+const { Pool } = require('pg');
+const { Server } = require('socket.io');
+
+const port = Number(process.env.PORT ?? 4200);
+const host = process.env.HOST ?? '127.0.0.1';
+const pool = new Pool({ connectionString: process.env.DATABASE_URL, max: 20 });
+
+const TABLE = `CREATE TABLE IF NOT EXISTS floor_notifications (
+  id uuid PRIMARY KEY DEFAULT gen_random_uuid(), seq bigserial, room text NOT NULL, payload jsonb NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now())`;
+
+/** @param {http.IncomingMessage} request @returns {Promise<any>} */
+function readJson(request) {
+  return new Promise((resolve, reject) => {
+    /** @type {Buffer[]} */
+    const chunks = [];
+    request.on('data', (chunk) => chunks.push(chunk));
+    request.on('end', () => {
+      try {
+        resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+      } catch (error) {
+        reject(error);
+      }
+    });
+    request.on('error', reject);
+  });
+}
+
+/** @param {{ room: string, event: string, payload: any }} item @param {{ id: string, seq: string }} row */
+function emit(item, row) {
+  namespace.to(item.room).emit(item.event, { ...item.payload, id: row.id, cursor: String(row.seq) });
+}
+
+const server = http.createServer((request, response) => {
+  const url = new URL(request.url ?? '/', 'http://localhost');
+  if (request.method === 'GET' && url.pathname === '/health/ready') {
+    response.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
+    return;
+  }
+  if (request.method === 'POST' && (url.pathname === '/emit' || url.pathname === '/emit-batch')) {
+    readJson(request)
+      .then(async (body) => {
+        const items = url.pathname === '/emit' ? [body] : body.items;
+        const { rows } = await pool.query(
+          'INSERT INTO floor_notifications (room, payload) SELECT * FROM unnest($1::text[], $2::jsonb[]) RETURNING id, seq',
+          [items.map((/** @type {any} */ i) => i.room), items.map((/** @type {any} */ i) => JSON.stringify(i.payload))],
+        );
+        items.forEach((/** @type {any} */ item, /** @type {number} */ index) => emit(item, rows[index]));
+        response.writeHead(201, { 'content-type': 'application/json' });
+        response.end(url.pathname === '/emit' ? JSON.stringify({ ...body.payload, id: rows[0].id }) : JSON.stringify({ stored: rows.length }));
+      })
+      .catch(() => {
+        if (!response.headersSent) response.writeHead(500).end();
+      });
+    return;
+  }
+  response.writeHead(404).end();
+});
+
+const io = new Server(server, { serveClient: false, transports: ['polling', 'websocket'], maxHttpBufferSize: 16384, perMessageDeflate: false, cors: { origin: true, credentials: true } });
+const namespace = io.of('/notifications');
+namespace.on('connection', (socket) => {
+  const auth = socket.handshake.auth ?? {};
+  const rooms = [`user:${auth.uid}`];
+  if (auth.admin) rooms.push(`tenant:${auth.tid}`);
+  socket.join(rooms);
+});
+
+pool
+  .query(TABLE)
+  .then(() => server.listen(port, host, () => process.stdout.write(`${JSON.stringify({ level: 'info', msg: 'floor listening', port })}\n`)))
+  .catch((error) => {
+    process.stderr.write(`floor: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  });
+
+const stop = () => {
+  io.close();
+  server.close(() => void pool.end().finally(() => process.exit(0)));
+  setTimeout(() => process.exit(0), 3000).unref();
+};
+process.on('SIGTERM', stop);
+process.on('SIGINT', stop);

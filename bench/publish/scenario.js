@@ -1,0 +1,172 @@
+'use strict';
+/**
+ * Scenario 6 of `npm run bench` (alone: `npm run bench -- --publish`): publishing, the gateway
+ * beside a floor server (bench/publish/floor-server.js: no auth, plain INSERT … RETURNING then
+ * emit) measured in the same run, each ratio reported.
+ *
+ *   a) single REST publishes at fixed open-loop rates, user-targeted, received by sockets
+ *      (latency publish → receive, lost, unsent over the in-flight cap), the gateway and the floor
+ *      alternating at each rate;
+ *   b) batches over HTTP (POST /notifications/batch vs the floor's /emit-batch);
+ *   c) in-process bulk publishing (NotificationService.sendMany vs one unnest INSERT per batch);
+ *   d) the stream-lock hold time per group and per notification, from the gateway's own
+ *      notify_stream_lock_hold_seconds histogram.
+ */
+
+const path = require('node:path');
+const { round } = require('../lib/util.js');
+
+/**
+ * @typedef {{
+ *   quick: boolean, log: (m: string) => void, step: (label: string) => void, timeLeft: () => number,
+ *   children: typeof import('../lib/children.js'), logs: string, results: string, root: string,
+ *   db: { url: string, tenantId: string, users: { id: string }[], admins: { id: string }[] },
+ *   jwtSecret: string, publisherToken: (i: number) => string,
+ *   startOurs: (name: string, env?: Record<string, string>) => Promise<any>, stopServer: (server: any) => Promise<void>,
+ *   connectAll: (kind: 'ours'|'bare', url: string, users: any[]) => Promise<any>, closeAllConnections: () => Promise<void>,
+ *   runRate: (c: any) => Promise<any>, userList: (n: number) => any[],
+ * }} Context
+ */
+
+const PLAN = {
+  quick: { receivers: 50, rates: [1000, 2000, 5000], durationMs: 2000, drainMs: 3000, batch: { size: 500, concurrency: 4, durationMs: 2000 }, inProcess: { size: 500, concurrency: 4, durationMs: 2000 } },
+  full: { receivers: 200, rates: [1000, 2000, 5000], durationMs: 10_000, drainMs: 8000, batch: { size: 500, concurrency: 4, durationMs: 10_000 }, inProcess: { size: 500, concurrency: 4, durationMs: 10_000 } },
+};
+
+/** @param {Context} ctx */
+async function startFloor(ctx) {
+  const port = await ctx.children.freePort();
+  const logFile = path.join(ctx.logs, 'floor.log');
+  const child = ctx.children.spawnNode({
+    name: 'floor',
+    script: path.join(__dirname, 'floor-server.js'),
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NODE_ENV: 'production', PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: ctx.db.url },
+    cwd: ctx.results,
+    logFile,
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await ctx.children.waitReady(child, `${url}/health/ready`, 30_000, logFile);
+  return { name: 'floor', kind: 'bare', child, pid: child.pid, url, logFile };
+}
+
+/** @param {Context} ctx @param {string} name */
+async function startBulkChild(ctx, name) {
+  const child = ctx.children.spawnNode({ name, script: path.join(__dirname, 'bulk-load.js'), env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' }, cwd: ctx.results, logFile: path.join(ctx.logs, `${name}.log`), ipc: true });
+  const client = ctx.children.ipcClient(child, name, () => undefined);
+  await client.ready;
+  return client;
+}
+
+/** The lock-hold figures from a server's /metrics text. @param {string} url */
+async function lockHoldOf(url) {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const value = (/** @type {string} */ name) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+-]+)$`, 'm').exec(text)?.[1] ?? 0);
+  const sum = value('notify_stream_lock_hold_seconds_sum');
+  const groups = value('notify_stream_lock_hold_seconds_count');
+  const notifications = value('notify_group_commit_notifications_total');
+  return { groups, notifications, holdMsPerGroup: groups ? round((sum / groups) * 1000, 3) : null, holdMsPerNotification: notifications ? round((sum / notifications) * 1000, 4) : null };
+}
+
+const ratio = (/** @type {number | null | undefined} */ ours, /** @type {number | null | undefined} */ floor) => (ours && floor ? round(ours / floor, 2) : null);
+
+/** @param {Context} ctx */
+async function scenarioPublish(ctx) {
+  const plan = ctx.quick ? PLAN.quick : PLAN.full;
+  const ours = await ctx.startOurs('ours-publish');
+  const floor = await startFloor(ctx);
+  const result = /** @type {Record<string, any>} */ ({ plan });
+  try {
+    // a) single REST publishes, the gateway and the floor alternating per rate
+    ctx.step('publish: receivers');
+    const users = ctx.userList(plan.receivers);
+    const onOurs = await ctx.connectAll('ours', ours.url, users);
+    const onFloor = await ctx.connectAll('bare', floor.url, users);
+    ctx.log(`publish: ${onOurs.ok} receivers on the gateway, ${onFloor.ok} on the floor`);
+    result.single = [];
+    for (const rate of plan.rates) {
+      if (ctx.timeLeft() < 2 * (plan.durationMs + plan.drainMs) + 20_000) {
+        result.single.push({ rate, skipped: 'not enough time left before the deadline' });
+        continue;
+      }
+      const row = /** @type {Record<string, any>} */ ({ rate });
+      for (const [kind, server, targets] of /** @type {const} */ ([
+        ['bare', floor, onFloor.connectedIds],
+        ['ours', ours, onOurs.connectedIds],
+      ])) {
+        ctx.step(`publish ${kind === 'ours' ? 'gateway' : 'floor'} ${rate}/s`);
+        const run = await ctx.runRate({ kind, publishUrl: server.url, targets, rate, durationMs: plan.durationMs, keyPrefix: `p-${kind}-${rate}`, drainMs: plan.drainMs, servers: [server] });
+        row[kind === 'ours' ? 'gateway' : 'floor'] = {
+          sustainedRate: run.sustainedRate,
+          published: run.published,
+          attempted: run.attempted,
+          lost: run.lost,
+          unsent: run.skippedOverInFlightCap,
+          failed: run.publishFailed,
+          latencyMs: run.latencyMs,
+          httpMs: run.httpMs,
+        };
+      }
+      row.sustainedRatio = ratio(row.gateway.sustainedRate, row.floor.sustainedRate);
+      row.p99Ratio = ratio(row.gateway.latencyMs.p99, row.floor.latencyMs.p99);
+      ctx.log(
+        `publish ${rate}/s: gateway ${row.gateway.sustainedRate}/s p99 ${row.gateway.latencyMs.p99} ms lost ${row.gateway.lost} unsent ${row.gateway.unsent}; ` +
+          `floor ${row.floor.sustainedRate}/s p99 ${row.floor.latencyMs.p99} ms; ratio ${row.sustainedRatio}`,
+      );
+      result.single.push(row);
+    }
+    result.lockAfterSingle = await lockHoldOf(ours.url);
+    await ctx.closeAllConnections();
+
+    // b) batches over HTTP
+    const targets = ctx.db.users.slice(0, plan.receivers).map((u) => u.id);
+    const bulk = await startBulkChild(ctx, 'bulk-load');
+    try {
+      ctx.step('publish: HTTP batches');
+      const b = plan.batch;
+      const floorBatch = await bulk.call('httpBatch', { kind: 'floor', url: floor.url, targets, ...b }, b.durationMs + 60_000);
+      const oursBatch = await bulk.call('httpBatch', { kind: 'ours', url: ours.url, token: ctx.publisherToken(0), targets, ...b }, b.durationMs + 60_000);
+      result.batch = { gateway: oursBatch, floor: floorBatch, ratio: ratio(/** @type {any} */ (oursBatch).rowsPerSec, /** @type {any} */ (floorBatch).rowsPerSec) };
+      ctx.log(`publish batches of ${b.size}: gateway ${result.batch.gateway.rowsPerSec}/s p99 ${result.batch.gateway.batchMs.p99} ms; floor ${result.batch.floor.rowsPerSec}/s; ratio ${result.batch.ratio}`);
+      result.lockAfterBatches = await lockHoldOf(ours.url);
+    } finally {
+      await bulk.call('exit', {}, 5000).catch(() => undefined);
+    }
+  } finally {
+    await ctx.stopServer(ours);
+    await ctx.stopServer(floor);
+  }
+
+  // c) in-process sendMany, with no HTTP server of ours running meanwhile
+  const inProcess = await startBulkChild(ctx, 'in-process');
+  try {
+    ctx.step('publish: in-process sendMany');
+    const p = plan.inProcess;
+    const targets = ctx.db.users.slice(0, plan.receivers).map((u) => u.id);
+    const env = { NODE_ENV: 'production', DATABASE_URL: ctx.db.url, JWT_SECRET: ctx.jwtSecret, LOG_LEVEL: 'warn', FRONTEND_URL: 'http://bench.local' };
+    const floorRun = await inProcess.call('inProcessFloor', { databaseUrl: ctx.db.url, targets, ...p }, p.durationMs + 60_000);
+    const oursRun = await inProcess.call('inProcessOurs', { env, targets, ...p }, p.durationMs + 60_000);
+    result.inProcess = { gateway: oursRun, floor: floorRun, ratio: ratio(/** @type {any} */ (oursRun).rowsPerSec, /** @type {any} */ (floorRun).rowsPerSec) };
+    ctx.log(`publish sendMany ${p.size}: gateway ${result.inProcess.gateway.rowsPerSec}/s p99 ${result.inProcess.gateway.batchMs.p99} ms; floor ${result.inProcess.floor.rowsPerSec}/s; ratio ${result.inProcess.ratio}`);
+  } finally {
+    await inProcess.call('exit', {}, 5000).catch(() => undefined);
+  }
+  return result;
+}
+
+/** A few console lines for the end-of-run table. @param {any} r */
+function publishLines(r) {
+  if (!r || r.error || r.skipped) return [`publish: ${r?.error ?? r?.skipped ?? 'not run'}`];
+  const lines = ['publish (gateway vs floor, same run):'];
+  for (const row of r.single ?? []) {
+    if (row.skipped) lines.push(`  ${row.rate}/s: ${row.skipped}`);
+    else lines.push(`  REST ${row.rate}/s: gateway ${row.gateway.sustainedRate}/s p99 ${row.gateway.latencyMs.p99} ms lost ${row.gateway.lost} unsent ${row.gateway.unsent} | floor ${row.floor.sustainedRate}/s p99 ${row.floor.latencyMs.p99} ms | ratio ${row.sustainedRatio}`);
+  }
+  if (r.batch) lines.push(`  batches: gateway ${r.batch.gateway.rowsPerSec}/s p99 ${r.batch.gateway.batchMs.p99} ms | floor ${r.batch.floor.rowsPerSec}/s | ratio ${r.batch.ratio}`);
+  if (r.inProcess) lines.push(`  sendMany: gateway ${r.inProcess.gateway.rowsPerSec}/s p99 ${r.inProcess.gateway.batchMs.p99} ms | floor ${r.inProcess.floor.rowsPerSec}/s | ratio ${r.inProcess.ratio}`);
+  for (const [label, lock] of [['after single publishes', r.lockAfterSingle], ['after batches', r.lockAfterBatches], ['in-process', r.inProcess?.gateway?.lock]]) {
+    if (lock) lines.push(`  stream-lock hold ${label}: ${lock.holdMsPerGroup} ms per group, ${lock.holdMsPerNotification} ms per notification (${lock.notifications} in ${lock.groups} groups)`);
+  }
+  return lines;
+}
+
+module.exports = { scenarioPublish, publishLines };
