@@ -20,6 +20,7 @@ export interface PruneResult {
   /** False when another instance held the lock: this one did nothing. */
   ran: boolean;
   deleted: Record<PruneReason, number>;
+  /** When the lock was taken and when it was about to be let go (ms); both "now" when skipped. */
   startedAt: number;
   finishedAt: number;
 }
@@ -84,7 +85,6 @@ export class NotificationPruner implements OnApplicationBootstrap, OnModuleDestr
   }
 
   private async run(): Promise<PruneResult> {
-    const startedAt = Date.now();
     const deleted: Record<PruneReason, number> = { retention: 0, user_cap: 0, idempotency_keys: 0 };
     const client = new Client({ connectionString: this.config.get('databaseUrl', { infer: true }), ...schemaScope(this.config.get('databaseSchema', { infer: true })) });
     const end = this.metrics.pruneDuration.startTimer();
@@ -93,19 +93,22 @@ export class NotificationPruner implements OnApplicationBootstrap, OnModuleDestr
       const lock = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1, hashtext(current_schema())) AS locked', [PRUNE_LOCK_KEY]);
       if (!lock.rows[0]?.locked) {
         this.metrics.pruneRuns.inc({ outcome: 'skipped' });
-        return { ran: false, deleted, startedAt, finishedAt: Date.now() };
+        return { ran: false, deleted, startedAt: Date.now(), finishedAt: Date.now() };
       }
+      const startedAt = Date.now();
+      let finishedAt = startedAt;
       try {
         deleted.retention = await this.batches(() => this.pruneRetention(client), 'retention');
         if (this.settings.maxPerUser > 0) deleted.user_cap = await this.pruneUserCap(client);
         deleted.idempotency_keys = await this.batches(() => this.pruneKeys(client), 'idempotency_keys');
       } finally {
+        finishedAt = Date.now();
         await client.query('SELECT pg_advisory_unlock($1, hashtext(current_schema()))', [PRUNE_LOCK_KEY]);
       }
       this.metrics.pruneRuns.inc({ outcome: 'ran' });
       this.metrics.pruneLastRun.set(Date.now() / 1000);
       end();
-      return { ran: true, deleted, startedAt, finishedAt: Date.now() };
+      return { ran: true, deleted, startedAt, finishedAt };
     } catch (error) {
       this.metrics.pruneRuns.inc({ outcome: 'failed' });
       throw error;
