@@ -202,12 +202,33 @@ function markdown(/** @type {any} */ result) {
     const ok = ratio ? ratio.p50 <= TARGET_RATIO && ratio.p99 <= TARGET_RATIO : false;
     lines.push(`| ${key} | ${first[key].p50} / ${first[key].p99} | ${last[key].p50} / ${last[key].p99} | ${ratio?.p50 ?? '–'} / ${ratio?.p99 ?? '–'} | ${ok ? 'yes' : 'no'} |`);
   }
+  // Wall-clock figures follow the machine's load; the pages a query touches do not.
+  const [firstPlans, lastPlans] = [result.explains[0].plans, result.explains[result.explains.length - 1].plans];
+  lines.push(
+    '',
+    `Database work per query, from EXPLAIN (ANALYZE, BUFFERS): shared buffers touched (hit + read) and execution time; load average at the end ${require('node:os').loadavg().map((v) => v.toFixed(1)).join(' ')}.`,
+    '',
+    `| query | ${label(first.size)} buffers / ms | ${label(last.size)} buffers / ms | ratio buffers |`,
+    '|---|---|---|---|',
+  );
+  for (const key of Object.keys(firstPlans)) {
+    const [a, b] = [planCost(firstPlans[key]), planCost(lastPlans[key] ?? '')];
+    lines.push(`| ${key} | ${a.buffers} / ${a.ms} | ${b.buffers} / ${b.ms} | ${round(b.buffers / Math.max(a.buffers, 1))} |`);
+  }
   lines.push('');
   for (const { size, plans } of result.explains) {
     lines.push(`#### EXPLAIN (ANALYZE, BUFFERS) at ${label(size)}`, '');
     for (const [name, plan] of Object.entries(plans)) lines.push(`${name}:`, '```', plan, '```', '');
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** The top node's shared buffers (hit + read) and the execution time of a plan's text. @param {string} plan */
+function planCost(plan) {
+  const buffers = /Buffers: shared((?: \w+=\d+)+)/.exec(plan)?.[1] ?? '';
+  const count = (/** @type {string} */ kind) => Number(new RegExp(`${kind}=(\\d+)`).exec(buffers)?.[1] ?? 0);
+  const ms = Number(/Execution Time: ([\d.]+) ms/.exec(plan)?.[1] ?? 0);
+  return { buffers: count('hit') + count('read'), ms: round(ms) };
 }
 
 function round(/** @type {number} */ value) {
