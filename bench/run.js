@@ -1,6 +1,6 @@
 'use strict';
 /**
- * `npm run bench [-- --quick] [-- --only=1,3] [-- --publish] [-- --no-profile] [-- --generators=N]`
+ * `npm run bench [-- --quick] [-- --only=1,3] [-- --publish] [-- --store] [-- --no-profile] [-- --generators=N]`
  *
  * Load benchmark of the notification gateway against a bare socket.io server, on this machine,
  * over loopback only. Creates its own database (dropped at the end), starts the servers and
@@ -880,6 +880,12 @@ async function versionsOfServices() {
 }
 
 async function main() {
+  if (flag('store')) {
+    // Its own database and sizes (bench/store/scenario.js): no servers, generators or deadline here.
+    clearTimeout(hardDeadline);
+    await require('./store/scenario.js').runStoreBench({ quick: QUICK, root: ROOT, adminUrl: ADMIN_DB_URL, log, sizes: option('store-sizes')?.split(',').map(Number) });
+    return;
+  }
   mkdirSync(LOGS, { recursive: true });
   pruneLogs();
   const meta = {

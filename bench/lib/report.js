@@ -313,6 +313,7 @@ npm run bench                    # everything (${c.mode === 'full' ? `about ${Ma
 npm run bench -- --quick         # small N and short runs, under two minutes; does not touch this file
 npm run bench -- --only=2,3      # some scenarios (does not touch this file)
 npm run bench -- --publish       # scenario 6 only: publishing beside the floor server (add --quick for short runs)
+npm run bench -- --store         # store growth only: own database filled to 1M then 10M (--quick: 1M then 3M), EXPLAIN per query
 npm run bench -- --no-profile    # skip the --cpu-prof pass
 node bench/profile-summary.js bench/results/profiles/<file>.cpuprofile [--from µs --to µs]
 node bench/lib/report.js         # re-render this file from bench/results/latest.json (e.g. after editing bench/ANALYSIS.md)

@@ -13,7 +13,7 @@ import {
 } from '@notify-gateway/contracts';
 import { io, type Socket } from 'socket.io-client';
 import { Backoff } from './backoff.js';
-import { catchUp, type SyncPage } from './catch-up.js';
+import { catchUp, type CatchUpResult, type SyncPage } from './catch-up.js';
 import { NotificationClientError } from './errors.js';
 import { PendingAcks } from './pending-acks.js';
 import { RecentIds } from './recent-ids.js';
@@ -195,9 +195,15 @@ export class NotificationClient {
     if (this.running?.session === session) return this.running.promise;
     clearTimeout(this.syncRetryTimer);
     const alive = (): boolean => this.session === session && this.socket.connected;
-    // Without a position: from the old cursor if one was given, else the whole history (`after: 0`).
-    const first: SyncPayload = this.positions.known ? { position: this.positions.encoded() } : { after: this.startCursor ?? '0' };
-    const promise = catchUp(first, (request) => this.fetchPage(request), (page) => this.apply(page), alive).then(
+    // By position, else from the old cursor if one was given; with neither, the latest page only
+    // (never the whole history): the application starts from where the streams are now.
+    const fetch = (request: SyncPayload): Promise<SyncPage> => this.fetchPage(request);
+    const pages = this.positions.known
+      ? catchUp({ position: this.positions.encoded() }, fetch, (page) => this.apply(page), alive)
+      : this.startCursor !== undefined
+        ? catchUp({ after: this.startCursor }, fetch, (page) => this.apply(page), alive)
+        : this.loadLatest(alive);
+    const promise = pages.then(
       (result) => {
         if (result.complete && alive()) {
           this.startCursor = undefined;
@@ -359,7 +365,8 @@ export class NotificationClient {
   }
 
   /**
-   * Positions void for `reset` streams (new epoch, or further behind than the server replays):
+   * Positions void for `reset` streams (new epoch, pruned past the position, or further behind
+   * than CATCH_UP_MAX):
    * the stream restarts at the server's position, and the latest page is reloaded for it.
    */
   private async reload(reset: StreamReset[], streams: SyncPage['streams']): Promise<void> {
@@ -374,6 +381,18 @@ export class NotificationClient {
     }
     for (const position of latest.streams) if (names.has(position.stream)) this.positions.resetTo(position);
     if (this.socket.connected) this.setState({ state: this.running?.session === this.session ? 'syncing' : 'live', transport: this.transport });
+  }
+
+  /**
+   * A first connect without a position: one page, the latest, handed over oldest first; every
+   * stream then stands at the head the server read in the same snapshot.
+   */
+  private async loadLatest(alive: () => boolean): Promise<CatchUpResult> {
+    const page = await this.fetchPage({});
+    if (!alive()) return { received: 0, complete: false };
+    for (const notification of [...page.notifications].reverse()) this.hand(notification);
+    this.positions.learn(page.streams);
+    return { received: page.notifications.length, complete: true };
   }
 
   /** After a complete catch-up: release what was held, sync the streams still behind a gap. */

@@ -17,7 +17,8 @@ export type TokenProvider = (request: TokenRequest) => Promise<string>;
 
 /**
  * idle → connecting → syncing (catching up) → live; on a drop: reconnecting → syncing → live.
- * reset: a stream's position was void (its epoch changed); the latest page is being reloaded,
+ * reset: a stream's position was void (its epoch changed, what followed it was pruned, or it was
+ * further behind than the server's CATCH_UP_MAX; `reason` says which); the latest page is reloaded,
  * then back to syncing or live. stopped is final until `connect()`.
  */
 export type ClientState = 'idle' | 'connecting' | 'syncing' | 'live' | 'reset' | 'reconnecting' | 'stopped';
@@ -60,7 +61,7 @@ export interface NotificationClientOptions {
   position?: string;
   /**
    * Resume after this older cursor (read as a position on the first catch-up); absent, and no
-   * `position`: catch up from the beginning.
+   * `position`: the first connect loads the latest page only, never the whole history.
    */
   cursor?: string;
   onNotification?: (notification: NotificationView) => void;

@@ -93,9 +93,10 @@ export interface StreamPosition {
 /**
  * Why a stream's position was voided: reload the latest page (docs/DELIVERY.md). EPOCH_CHANGED:
  * the stream was recreated (store reset, restore, truncation); AHEAD_OF_STREAM: the position
- * names an offset the stream never reached; TOO_FAR_BEHIND: more to catch up than CATCH_UP_MAX.
+ * names an offset the stream never reached; TOO_FAR_BEHIND: more to catch up than CATCH_UP_MAX;
+ * PRUNED: what follows the position is no longer stored (retention), so a replay would be partial.
  */
-export type StreamResetReason = 'EPOCH_CHANGED' | 'AHEAD_OF_STREAM' | 'TOO_FAR_BEHIND';
+export type StreamResetReason = 'EPOCH_CHANGED' | 'AHEAD_OF_STREAM' | 'TOO_FAR_BEHIND' | 'PRUNED';
 export interface StreamReset {
   stream: string;
   reason: StreamResetReason;

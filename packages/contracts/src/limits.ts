@@ -10,6 +10,11 @@ export const NOTIFICATION_LIMITS = {
   pageDefault: 50,
   /** Items of one `POST /notifications/batch` or `sendMany` call. */
   batchMax: 500,
+  /**
+   * `GET /notifications/unread-count` counts the unread among the newest this many of each stream
+   * the caller reads, so the count stays cheap however long a tenant's history (issue 20).
+   */
+  unreadCountWindow: 1000,
 } as const;
 
 /** Delivery streams and positions (docs/DELIVERY.md). */

@@ -134,6 +134,19 @@ export interface AppConfig {
     /** Unused tickets one user may hold in the in-memory store (no Redis). */
     maxTicketsPerUser: number;
   };
+  // --- Retention and bounded catch-up (issue 20; docs/OPERATIONS.md) ---
+  store: {
+    /** NOTIFICATION_RETENTION_DAYS: notifications older than this are pruned. */
+    retentionDays: number;
+    /** NOTIFICATION_MAX_PER_USER: most notifications kept per user stream (oldest pruned first); 0: no cap. */
+    maxPerUser: number;
+    /** CATCH_UP_MAX: a reader further behind than this in a stream is told to reset, not replayed. */
+    catchUpMax: number;
+    /** NOTIFICATION_PRUNE_INTERVAL_SEC: pause between prune runs. */
+    pruneIntervalSec: number;
+    /** NOTIFICATION_PRUNE_BATCH: rows deleted per statement (one short transaction each). */
+    pruneBatchSize: number;
+  };
   /** Per-user request budgets of the REST and SSE routes, each per `windowSec`, cluster-wide with Redis. */
   httpBudgets: HttpBudgetsConfig;
   /** The user-state cache behind handshakes and requests, and the re-check of live sessions. */

@@ -78,6 +78,14 @@ export function loadConfig(env: Env): LoadedConfig {
       maxBufferedBytes: integer(env, 'SSE_MAX_BUFFERED_BYTES', 1048576, 1024, 67108864),
       maxTicketsPerUser: integer(env, 'SSE_MAX_TICKETS_PER_USER', 10, 1, 10000),
     },
+    // --- Retention and bounded catch-up (issue 20) ---
+    store: {
+      retentionDays: integer(env, 'NOTIFICATION_RETENTION_DAYS', 90, 1, 36500),
+      maxPerUser: integer(env, 'NOTIFICATION_MAX_PER_USER', 0, 0, 100000000),
+      catchUpMax: integer(env, 'CATCH_UP_MAX', 1000, 1, 1000000),
+      pruneIntervalSec: integer(env, 'NOTIFICATION_PRUNE_INTERVAL_SEC', 300, 1, 86400),
+      pruneBatchSize: integer(env, 'NOTIFICATION_PRUNE_BATCH', 1000, 10, 100000),
+    },
     httpBudgets: loadHttpBudgets(env),
     userState: {
       cacheTtlMs: integer(env, 'USER_STATE_CACHE_TTL_MS', 10000, 0, 300000),

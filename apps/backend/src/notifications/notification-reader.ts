@@ -1,5 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import type { NotificationView, StreamReset } from '@notify-gateway/contracts';
+import { ConfigService } from '@nestjs/config';
+import type { NotificationView, StreamReset, StreamResetReason } from '@notify-gateway/contracts';
+import type { AppConfig } from '../config/app-config.js';
 import { NotificationRepository, type Viewer } from './notification.repository.js';
 import { toView, type NotificationRow } from './notification.view.js';
 import { encodePosition, streamsOf, toList, type Positions } from './streams/stream-position.js';
@@ -15,10 +17,21 @@ export interface PositionedPage {
 
 type ReadRow = NotificationRow & { read: boolean };
 
-/** Reads by position: each named stream from its own offset, epochs checked. */
+/**
+ * Reads by position: each named stream from its own offset, epochs checked. Catch-up is bounded
+ * and truthful: a reader more than CATCH_UP_MAX behind, or whose next offset is no longer stored
+ * (pruned), is told to reset instead of being handed a long or a partial history.
+ */
 @Injectable()
 export class NotificationReader {
-  constructor(private readonly repository: NotificationRepository) {}
+  private readonly catchUpMax: bigint;
+
+  constructor(
+    private readonly repository: NotificationRepository,
+    config: ConfigService<AppConfig, true>,
+  ) {
+    this.catchUpMax = BigInt(config.get('store', { infer: true }).catchUpMax);
+  }
 
   async after(viewer: Viewer, positions: Positions, limit: number): Promise<PositionedPage> {
     const readable = [...streamsOf(viewer).values()].filter((stream) => positions.has(stream));
@@ -31,14 +44,20 @@ export class NotificationReader {
         const mark = positions.get(stream);
         const head = heads.get(stream);
         if (!mark || !head) return;
-        if (mark.epoch !== head.epoch || mark.offset > head.lastOffset) {
-          reset.push({ stream, reason: mark.epoch !== head.epoch ? 'EPOCH_CHANGED' : 'AHEAD_OF_STREAM' });
+        const voided = (reason: StreamResetReason): void => {
+          reset.push({ stream, reason });
           next.set(stream, { epoch: head.epoch, offset: head.lastOffset });
-          return;
-        }
+        };
+        if (mark.epoch !== head.epoch) return voided('EPOCH_CHANGED');
+        if (mark.offset > head.lastOffset) return voided('AHEAD_OF_STREAM');
+        if (head.lastOffset - mark.offset > this.catchUpMax) return voided('TOO_FAR_BEHIND');
         next.set(stream, mark);
         if (mark.offset === head.lastOffset) return;
         const page = await this.repository.streamAfter(viewer, stream, mark.offset, limit);
+        // Offsets are dense, and offset N+1 is visible once N is: the rows read must run on from
+        // the mark without a hole. A hole means rows were pruned (judged on the very rows handed
+        // out, so a prune racing this read cannot slip a partial history through).
+        if (page.rows.length === 0 || !page.rows.every((row, index) => row.streamOffset === mark.offset + 1n + BigInt(index))) return voided('PRUNED');
         pending.push({ stream, epoch: head.epoch, rows: page.rows, more: page.hasMore });
       }),
     );

@@ -1,10 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
-import { IDEMPOTENCY_WINDOW_HOURS, type NotificationPriority, type NotificationScope } from '@notify-gateway/contracts';
+import { IDEMPOTENCY_WINDOW_HOURS, NOTIFICATION_LIMITS, type NotificationPriority, type NotificationScope } from '@notify-gateway/contracts';
 import type { AuthenticatedUser } from '../auth/authenticated-user.js';
 import { PrismaService } from '../core/prisma/prisma.service.js';
 import { isTenantAdmin, visibleTo } from './notification-audience.js';
 import { NOTIFICATION_VIEW_FIELDS, type NotificationRow } from './notification.view.js';
+import { streamsOf } from './streams/stream-position.js';
 
 const MAX_BIGINT = 9223372036854775807n;
 
@@ -186,21 +187,26 @@ export class NotificationRepository {
     return { rows: rows.slice(0, limit).map(withReadFlag), hasMore: rows.length > limit };
   }
 
-  /** Newest first, with the streams' heads read in the same snapshot: a page and a position that agree. */
+  /**
+   * Newest first, with the streams' heads read in the same snapshot: a page and a position that
+   * agree. Each stream the viewer reads is one backward range of the (stream, offset) index
+   * (within a stream seq grows with the offset), merged by seq: an ADMIN's page never sorts its
+   * tenant's whole history, which an OR over user and tenant rows ordered by seq would.
+   */
   async listLatest(viewer: Viewer, streams: string[], limit: number): Promise<{ rows: ReadRow[]; hasMore: boolean; heads: Map<string, StreamHead> }> {
     await this.heads(streams);
-    const [rows, heads] = await this.prisma.$transaction(
-      [
-        this.prisma.notification.findMany({
-          where: visibleTo(viewer),
-          orderBy: { seq: 'desc' },
-          take: limit + 1,
-          select: { ...NOTIFICATION_VIEW_FIELDS, reads: { where: { userId: viewer.userId }, select: { userId: true } } },
-        }),
-        this.prisma.notificationStream.findMany({ where: { stream: { in: streams } } }),
-      ],
-      { isolationLevel: 'RepeatableRead' },
+    const newest = streams.map((stream) =>
+      this.prisma.notification.findMany({
+        where: { stream },
+        orderBy: { streamOffset: 'desc' },
+        take: limit + 1,
+        select: { ...NOTIFICATION_VIEW_FIELDS, reads: { where: { userId: viewer.userId }, select: { userId: true } } },
+      }),
     );
+    const [heads, ...perStream] = await this.prisma.$transaction([this.prisma.notificationStream.findMany({ where: { stream: { in: streams } } }), ...newest], {
+      isolationLevel: 'RepeatableRead',
+    });
+    const rows = perStream.flat().sort((a, b) => (a.seq > b.seq ? -1 : a.seq < b.seq ? 1 : 0));
     return {
       rows: rows.slice(0, limit).map(withReadFlag),
       hasMore: rows.length > limit,
@@ -208,10 +214,21 @@ export class NotificationRepository {
     };
   }
 
-  unreadCount(viewer: Viewer): Promise<number> {
-    return this.prisma.notification.count({
-      where: { AND: [visibleTo(viewer), { reads: { none: { userId: viewer.userId } } }] },
-    });
+  /**
+   * Unread among the newest NOTIFICATION_LIMITS.unreadCountWindow of each stream the viewer reads:
+   * per stream one backward range of the (stream, offset) index and as many primary-key probes of
+   * the reads, never a scan of a tenant's history (an ADMIN reads its tenant's stream too).
+   */
+  async unreadCount(viewer: Viewer): Promise<number> {
+    const rows = await this.prisma.$queryRaw<{ unread: bigint }[]>`
+      SELECT count(*) AS unread
+      FROM unnest(${[...streamsOf(viewer).values()]}::text[]) AS s(stream)
+      CROSS JOIN LATERAL (
+        SELECT n.id FROM notifications n WHERE n.stream = s.stream
+        ORDER BY n.stream_offset DESC LIMIT ${NOTIFICATION_LIMITS.unreadCountWindow}
+      ) AS recent
+      WHERE NOT EXISTS (SELECT 1 FROM notification_reads r WHERE r.user_id = ${viewer.userId}::uuid AND r.notification_id = recent.id)`;
+    return Number(rows[0]?.unread ?? 0);
   }
 
   /** Marks one notification read for the viewer; false when the viewer cannot see it. */

@@ -39,7 +39,7 @@ export class NotificationsController {
   }
 
   @Get('unread-count')
-  @ApiOperation({ summary: 'How many visible notifications the caller has not read' })
+  @ApiOperation({ summary: 'How many visible notifications the caller has not read, within the newest 1,000 of each stream it reads' })
   @ApiOkResponse({ type: CountDto })
   @ApiErrors(429)
   @SpendBudget('read')

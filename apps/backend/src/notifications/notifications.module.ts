@@ -12,6 +12,7 @@ import { NotificationGateway } from './notification.gateway.js';
 import { NotificationRepository } from './notification.repository.js';
 import { NotificationService } from './notification.service.js';
 import { NotificationsController } from './notifications.controller.js';
+import { NotificationPruner } from './retention/notification-pruner.js';
 import { SessionReconciler } from './session-reconciler.js';
 import { SocketEventBudget } from './socket-event-budget.js';
 import { RevokedSessions } from './revoked-sessions.js';
@@ -47,6 +48,7 @@ import { GatewayConfigModule } from '../config/gateway-config.module.js';
     StreamTicketStore,
     SessionRefresh,
     RevokedSessions,
+    NotificationPruner,
   ],
   exports: [NotificationService, ConnectionService],
 })

@@ -158,6 +158,30 @@ export class MetricsService {
     labelNames: ['outcome'] as const,
     registers: [this.registry],
   });
+  // --- Retention (issue 20) ---
+  readonly pruneRows = new Counter({
+    name: 'notify_prune_rows_total',
+    help: 'Rows deleted by the pruner, by reason (retention, user_cap, idempotency_keys)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly pruneRuns = new Counter({
+    name: 'notify_prune_runs_total',
+    help: 'Prune runs on this instance, by outcome (ran, skipped: another instance holds the lock, failed)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly pruneDuration = new Histogram({
+    name: 'notify_prune_duration_seconds',
+    help: 'Duration of one prune run on this instance',
+    buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300],
+    registers: [this.registry],
+  });
+  readonly pruneLastRun = new Gauge({
+    name: 'notify_prune_last_run_timestamp_seconds',
+    help: 'When this instance last completed a prune run (unix seconds)',
+    registers: [this.registry],
+  });
 
   constructor() {
     // Process metrics include event-loop lag (nodejs_eventloop_lag_*), memory and handles.

@@ -97,7 +97,7 @@ export class StreamResetDto implements StreamReset {
   @ApiProperty()
   stream!: string;
 
-  @ApiProperty({ enum: ['EPOCH_CHANGED', 'AHEAD_OF_STREAM', 'TOO_FAR_BEHIND'] })
+  @ApiProperty({ enum: ['EPOCH_CHANGED', 'AHEAD_OF_STREAM', 'TOO_FAR_BEHIND', 'PRUNED'] })
   reason!: StreamResetReason;
 }
 

@@ -103,6 +103,11 @@ function socketFeed(transport, position) {
     view.setStatus(change.state, change.state === 'stopped' ? change.reason : change.transport || change.reason);
     view.log(`socket ${change.state}${change.reason ? ` (${change.reason})` : ''}`);
   });
+  // The client has already loaded the latest page for the reset streams; the list follows suit.
+  client.on('reset', ({ streams, reason }) => {
+    view.log(`reset (${reason}) for ${streams.join(', ')}: showing the latest page`);
+    void reloadLatest();
+  });
   client.on('error', (error) => view.log(`error ${error.code}: ${error.message}`));
   client.on('rate-limited', (event) => view.log(`rate limited: retry in ${event.retryAfter} s`));
   return { markRead: (id) => client.markRead(id), markAllRead: () => client.markAllRead(), close: () => client.close() };
@@ -119,12 +124,27 @@ function sseFeed(position) {
       view.log(`stream ${state}${reason ? ` (${reason})` : ''}`);
     },
     onError: (message) => view.log(`error ${message}`),
+    onReset: (reset) => {
+      view.log(`reset (${reset.map((item) => item.reason).join(', ')}): showing the latest page`);
+      void reloadLatest();
+    },
   });
   return {
     markRead: (id) => api.markRead(id).then(() => readElsewhere({ id })),
     markAllRead: () => api.markAllRead().then(() => readElsewhere({ all: true })),
     close: feed.close,
   };
+}
+
+/**
+ * After a reset (a position older than the store keeps, or more than CATCH_UP_MAX behind): the
+ * list is the latest page, not a partial history.
+ */
+async function reloadLatest() {
+  const page = await api.list(20);
+  view.clearNotifications();
+  for (const notification of page.items) view.addNotification(notification, markRead, 'bottom');
+  await refreshUnread();
 }
 
 function received(notification) {

@@ -5,7 +5,7 @@
 const MIN_DELAY_MS = 250;
 const MAX_DELAY_MS = 10000;
 
-export function openSseFeed({ api, lastEventId, onNotification, onRead, onState, onError }) {
+export function openSseFeed({ api, lastEventId, onNotification, onRead, onState, onError, onReset = () => undefined }) {
   let source = null;
   let timer = null;
   let stopped = false;
@@ -38,6 +38,7 @@ export function openSseFeed({ api, lastEventId, onNotification, onRead, onState,
     });
     source.addEventListener('notification:reset', (event) => {
       if (event.lastEventId) last = event.lastEventId;
+      onReset(JSON.parse(event.data).reset);
     });
     source.addEventListener('notification:read', (event) => onRead(JSON.parse(event.data)));
     // The stream ends after this event. A cut-off user or a revoked token must not come back; otherwise reconnect

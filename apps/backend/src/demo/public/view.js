@@ -71,6 +71,11 @@ export class View {
     this.empty.hidden = true;
   }
 
+  /** A reset: the list is rebuilt from the latest page. */
+  clearNotifications() {
+    this.list.replaceChildren();
+  }
+
   markRead(id) {
     const item = this.list.querySelector(`li[data-id="${CSS.escape(id)}"]`);
     if (item) this.setRead(item);

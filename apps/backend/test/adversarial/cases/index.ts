@@ -7,13 +7,14 @@ import { payloadCases } from './payloads';
 import { protocolCases } from './protocol';
 import { socketCases } from './sockets';
 import { tokenLifecycleCases } from './token-lifecycle';
+import { storeCases } from './store';
 import { streamCases } from './streams';
 import { tokenCases } from './tokens';
 import { userStateCases } from './user-state';
 
 /** Every hostile case, in the order a pass runs them. */
 export function allCases(): HostileCase[] {
-  return [...tokenCases, ...tokenLifecycleCases, ...originCases, ...protocolCases, ...payloadCases, ...httpCases, ...abuseHttpCases, ...userStateCases, ...socketCases, ...moduleCases, ...streamCases];
+  return [...tokenCases, ...tokenLifecycleCases, ...originCases, ...protocolCases, ...payloadCases, ...httpCases, ...abuseHttpCases, ...userStateCases, ...socketCases, ...moduleCases, ...streamCases, ...storeCases];
 }
 
 export function countByCategory(cases: HostileCase[]): Record<Category, number> {
