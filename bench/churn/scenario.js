@@ -12,7 +12,8 @@
  * adapter) publishes to every instance and counts a notification accepted when one took it.
  *
  * Options: --churn-clients=N, --churn-rate=R (notifications/s), --churn-kill-share=0.01,
- * --churn-kill-every=15000 (ms): by default 1 % of the connections dropped every 15 s.
+ * --churn-kill-every=15000 (ms): by default 1 % of the connections dropped every 15 s;
+ * --churn-kinds=ours,bare,bare-csr to run only some.
  */
 
 const path = require('node:path');
@@ -44,12 +45,41 @@ const KINDS = /** @type {const} */ (['ours', 'bare', 'bare-csr']);
  * }} Context
  */
 
-/** @param {Context} ctx @param {string} name @param {string} script @param {Record<string, any>} env */
+/** GET /health/ready: its status (0: no answer within `timeoutMs`). @param {string} url */
+async function probe(url, timeoutMs) {
+  return fetch(url, { signal: AbortSignal.timeout(timeoutMs) }).then(
+    async (response) => {
+      await response.arrayBuffer().catch(() => undefined);
+      return response.status;
+    },
+    () => 0,
+  );
+}
+
+/**
+ * Starts a server and waits for its readiness; during a reconnect storm the probe is slow, so it
+ * gets 5 s per answer and 2 minutes in all, and what it answered meanwhile is kept.
+ * @param {Context} ctx @param {string} name @param {string} script @param {Record<string, any>} env @param {number} port
+ */
 async function startChildServer(ctx, name, script, env, port) {
   const logFile = path.join(ctx.logs, `${name}.log`);
   const child = ctx.children.spawnNode({ name, script, env, cwd: ctx.results, logFile });
-  await ctx.children.waitReady(child, `http://127.0.0.1:${port}/health/ready`, 60_000, logFile);
-  return child;
+  /** @type {Record<string, number>} */
+  const answers = {};
+  const until = Date.now() + 120_000;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${name} exited before ready:\n${ctx.children.tail(logFile)}`);
+    const status = await probe(`http://127.0.0.1:${port}/health/ready`, 5000);
+    const key = status === 0 ? 'no answer' : String(status);
+    answers[key] = (answers[key] ?? 0) + 1;
+    if (status === 200) break;
+    if (Date.now() > until) {
+      await ctx.children.stopChild(child, 5000);
+      throw new Error(`${name}: not ready within 120 s (readiness answered ${JSON.stringify(answers)}):\n${ctx.children.tail(logFile)}`);
+    }
+    await sleep(200);
+  }
+  return Object.assign(child, { readinessAnswers: answers });
 }
 
 /** @param {Context} ctx @param {typeof KINDS[number]} kind */
@@ -179,9 +209,9 @@ async function runKind(ctx, kind, balancer, generators, plan, kill) {
       const stoppedMs = Date.now() - at;
       const during = await balancer.call('counts');
       instances[i] = await start(`churn-${kind}-${names[i]}-${round_}`, ports[i]);
-      const phase = { instance: names[i], stoppedInMs: stoppedMs, downToReadyMs: Date.now() - at, connectionsBefore: before, connectionsWhileDown: during };
+      const phase = { instance: names[i], stoppedInMs: stoppedMs, downToReadyMs: Date.now() - at, readinessAnswers: /** @type {any} */ (instances[i]).readinessAnswers, connectionsBefore: before, connectionsWhileDown: during };
       phases.push(phase);
-      ctx.log(`churn ${kind}: ${names[i]} SIGTERM → exit ${stoppedMs} ms, → ready again ${phase.downToReadyMs} ms; connections before ${JSON.stringify(before)}, while down ${JSON.stringify(during)}`);
+      ctx.log(`churn ${kind}: ${names[i]} SIGTERM → exit ${stoppedMs} ms, → ready again ${phase.downToReadyMs} ms (readiness ${JSON.stringify(phase.readinessAnswers)}); connections before ${JSON.stringify(before)}, while down ${JSON.stringify(during)}`);
     };
     await sleep(plan.steadyMs);
     await restart(0, 1);
@@ -273,7 +303,8 @@ async function scenarioChurn(ctx) {
   /** @type {Record<string, any>} */
   const out = { plan, kill, adminShare: ADMIN_SHARE, tenantShare: TENANT_SHARE };
   try {
-    for (const kind of KINDS) {
+    const only = option('churn-kinds')?.split(',');
+    for (const kind of KINDS.filter((k) => !only || only.includes(k))) {
       if (ctx.timeLeft() < 60_000) {
         out[kind] = { skipped: 'not enough time left before the deadline' };
         continue;

@@ -125,7 +125,7 @@ describe('rolling restart of two instances under churn, 200 clients', () => {
   async function publishOnce(token: string, key: string, body: Record<string, unknown>, errors: Map<string, number>): Promise<Accepted | undefined> {
     const until = Date.now() + PUBLISH_RETRY_BUDGET_MS;
     for (let attempt = 0; Date.now() < until; attempt += 1) {
-      const outcome = await fetch(`${proxy.url}/notifications`, {
+      const outcome: { status: number; body: { id?: string; stream?: string }; error?: string } = await fetch(`${proxy.url}/notifications`, {
         method: 'POST',
         headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'idempotency-key': key },
         body: JSON.stringify(body),
@@ -135,7 +135,7 @@ describe('rolling restart of two instances under churn, 200 clients', () => {
         (error: unknown) => ({ status: 0, body: {}, error: error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error) }),
       );
       if (outcome.status === 201 && outcome.body.id && outcome.body.stream) return { id: outcome.body.id, stream: outcome.body.stream, acceptedAt: Date.now() };
-      const label = outcome.status === 0 ? `network: ${'error' in outcome ? outcome.error : ''}`.slice(0, 60) : `HTTP ${outcome.status}`;
+      const label = outcome.status === 0 ? `network: ${outcome.error ?? ''}`.slice(0, 60) : `HTTP ${outcome.status}`;
       errors.set(label, (errors.get(label) ?? 0) + 1);
       // A 4xx other than 429 will not get better by retrying.
       if (outcome.status >= 400 && outcome.status < 500 && outcome.status !== 429) return undefined;
