@@ -131,6 +131,7 @@ async function publish(c) {
   let retried = 0;
   let inFlight = 0;
   let skipped = 0;
+  let fired = 0;
   const seen = (/** @type {string} */ label) => (errorsSeen[label] = (errorsSeen[label] ?? 0) + 1);
   const started = nowMs();
   const total = Math.round((c.rate * c.durationMs) / 1000);
@@ -186,10 +187,11 @@ async function publish(c) {
       continue;
     }
     inFlight += 1;
+    fired += 1;
     running.push(one(i).finally(() => (inFlight -= 1)));
   }
   await Promise.all(running);
-  return { accepted, errorsSeen, unrecoverable, retried, skipped, attempted: total };
+  return { accepted, errorsSeen, unrecoverable, retried, skipped, attempted: fired };
 }
 
 function stats() {

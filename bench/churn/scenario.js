@@ -27,7 +27,7 @@ const numberOption = (/** @type {string} */ name, /** @type {number} */ fallback
 };
 
 const PLAN = {
-  quick: { clients: 2000, rate: 100, steadyMs: 10_000, betweenMs: 6000, tailMs: 6000, drainMs: 30_000 },
+  quick: { clients: 2000, rate: 50, steadyMs: 10_000, betweenMs: 6000, tailMs: 6000, drainMs: 30_000 },
   full: { clients: 10_000, rate: 200, steadyMs: 30_000, betweenMs: 15_000, tailMs: 15_000, drainMs: 60_000 },
 };
 const ADMIN_SHARE = 0.1;
@@ -245,7 +245,7 @@ async function runKind(ctx, kind, balancer, generators, plan, kill) {
     for (const p of published) for (const [label, n] of Object.entries(p.errorsSeen)) errorsSeen[label] = (errorsSeen[label] ?? 0) + n;
     const result = {
       clients: { attempted: users.length, live, admins },
-      published: { attempted: published.reduce((n, p) => n + p.attempted, 0) - published.reduce((n, p) => n + p.skipped, 0), accepted: accepted.length, retried: published.reduce((n, p) => n + p.retried, 0), errorsSeen, unrecoverable: published.reduce((n, p) => n + p.unrecoverable, 0) },
+      published: { attempted: published.reduce((n, p) => n + p.attempted, 0), skippedOverInFlightCap: published.reduce((n, p) => n + p.skipped, 0), accepted: accepted.length, retried: published.reduce((n, p) => n + p.retried, 0), errorsSeen, unrecoverable: published.reduce((n, p) => n + p.unrecoverable, 0) },
       expectedCopies: expected,
       deliveredCopies: delivered,
       deliveredPct: expected > 0 ? round((delivered / expected) * 100, 3) : null,
