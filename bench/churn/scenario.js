@@ -45,7 +45,7 @@ const KINDS = /** @type {const} */ (['ours', 'bare', 'bare-csr']);
  * }} Context
  */
 
-/** GET /health/ready: its status (0: no answer within `timeoutMs`). @param {string} url */
+/** GET /health/ready: its status (0: no answer within `timeoutMs`). @param {string} url @param {number} timeoutMs */
 async function probe(url, timeoutMs) {
   return fetch(url, { signal: AbortSignal.timeout(timeoutMs) }).then(
     async (response) => {
@@ -129,13 +129,17 @@ function resourceSampler(ctx, /** @type {() => (import('node:child_process').Chi
   };
 }
 
-/** @param {Context} ctx @param {typeof KINDS[number]} kind @param {any} balancer @param {any[]} generators @param {typeof PLAN.quick} plan */
+/**
+ * @param {Context} ctx @param {typeof KINDS[number]} kind @param {any} balancer @param {any[]} generators @param {typeof PLAN.quick} plan
+ * @param {{ share: number, everyMs: number }} kill
+ */
 async function runKind(ctx, kind, balancer, generators, plan, kill) {
   const start = instanceStarter(ctx, kind);
   const ports = [await ctx.children.freePort(), await ctx.children.freePort()];
   /** @type {(import('node:child_process').ChildProcess | null)[]} */
   const instances = [null, null];
   const names = ['A', 'B'];
+  /** @type {Record<string, unknown>[]} */
   const phases = [];
   try {
     ctx.step(`churn ${kind}: start A and B`);
@@ -199,7 +203,7 @@ async function runKind(ctx, kind, balancer, generators, plan, kill) {
     );
     let cuts = 0;
     const cutter = setInterval(() => {
-      balancer.call('cut', { share: kill.share }).then((r) => (cuts += r.cut), () => undefined);
+      balancer.call('cut', { share: kill.share }).then((/** @type {{ cut: number }} */ r) => (cuts += r.cut), () => undefined);
     }, kill.everyMs);
 
     const restart = async (/** @type {number} */ i, /** @type {number} */ round_) => {
