@@ -9,6 +9,10 @@
  *   GET /stream?uid=&tid=&admin=1: an SSE stream in the same rooms;
  *   GET /health/ready: 200.
  *
+ * CONNECTION_STATE_RECOVERY=1 turns on socket.io's connection state recovery (the churn
+ * scenario's second baseline): a client back within 2 minutes, on the same process, gets the
+ * packets it missed.
+ *
  * Engine options match the gateway's (websocket + polling, no compression, same ping and
  * payload limits) so the comparison isolates what the gateway adds.
  */
@@ -83,6 +87,7 @@ const io = new Server(server, {
   pingTimeout: 20_000,
   perMessageDeflate: false,
   cors: { origin: true, credentials: true },
+  ...(process.env.CONNECTION_STATE_RECOVERY === '1' ? { connectionStateRecovery: { maxDisconnectionDuration: 120_000, skipMiddlewares: true } } : {}),
 });
 
 const namespace = io.of('/notifications');

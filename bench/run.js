@@ -22,6 +22,7 @@ const { sleep, summarize, round, withTimeout } = require('./lib/util.js');
 const { summarizeFile, formatSummary } = require('./profile-summary.js');
 const report = require('./lib/report.js');
 const { scenarioPublish, publishLines } = require('./publish/scenario.js');
+const { scenarioChurn, churnLines } = require('./churn/scenario.js');
 
 const ROOT = path.resolve(__dirname, '..');
 const RESULTS = path.join(ROOT, 'bench', 'results');
@@ -40,7 +41,7 @@ const argv = process.argv.slice(2);
 const flag = (/** @type {string} */ name) => argv.includes(`--${name}`);
 const option = (/** @type {string} */ name) => argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
 const QUICK = flag('quick');
-const ONLY = flag('publish') ? [6] : (option('only')?.split(',').map(Number) ?? [1, 2, 3, 4, 5, 6]);
+const ONLY = flag('churn') ? [7] : flag('publish') ? [6] : (option('only')?.split(',').map(Number) ?? (QUICK ? [1, 2, 3, 4, 5, 6] : [1, 2, 3, 4, 5, 6, 7]));
 const PROFILE = flag('profile') || (!QUICK && !flag('no-profile') && !flag('publish'));
 const GENERATORS = Math.max(2, Number(option('generators') ?? 2));
 const ADDRESSES_PER_GENERATOR = 4;
@@ -70,6 +71,9 @@ const CONFIG = QUICK
       profile: { sockets: 5000, rate: 500, durationMs: 10_000, broadcasts: 5 },
       maxInFlightPerGenerator: 2000,
     };
+
+// The churn scenario (7) runs three servers' worth of rolling restarts: its own time budget.
+if (ONLY.includes(7)) CONFIG.deadlineMs += QUICK ? 420_000 : 1_200_000;
 
 const USER_COUNT = Math.max(...CONFIG.connections.sizes, CONFIG.delivery.receivers, CONFIG.redis.receivers);
 const PUBLISHERS = GENERATORS;
@@ -138,7 +142,7 @@ async function cleanup() {
 }
 
 async function cleanRedis() {
-  if (!ONLY.includes(4)) return;
+  if (!ONLY.includes(4) && !ONLY.includes(7)) return;
   const Redis = require(require.resolve('ioredis', { paths: [path.join(ROOT, 'apps/backend')] }));
   const client = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 2000 });
   try {
@@ -916,6 +920,8 @@ async function main() {
     [5, 'sse', 'scenario 5: SSE fan-out', scenarioSse],
     [6, 'publish', 'scenario 6: publishing beside a floor server (REST rates, batches, in-process sendMany)', () =>
       scenarioPublish({ quick: QUICK, log, step, timeLeft, children, logs: LOGS, results: RESULTS, root: ROOT, db, jwtSecret: JWT_SECRET, publisherToken, startOurs, stopServer, connectAll, closeAllConnections, runRate, userList })],
+    [7, 'churn', 'scenario 7: churn and a rolling restart of two instances (ours, bare socket.io, bare with connection state recovery)', () =>
+      scenarioChurn({ quick: QUICK, log, step, timeLeft, children, logs: LOGS, results: RESULTS, root: ROOT, db, jwtSecret: JWT_SECRET, publisherToken, oursEnv, generatorCount: GENERATORS, addressesOf, origin: ORIGIN, namespace: NAMESPACE, redisUrl: REDIS_URL, redisPrefix: REDIS_PREFIX })],
   ]);
   for (const [number, key, title, run] of plan) {
     if (aborting) break;
@@ -952,9 +958,9 @@ async function main() {
   mkdirSync(RESULTS, { recursive: true });
   writeFileSync(path.join(RESULTS, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
   writeFileSync(path.join(RESULTS, `${CONFIG.mode}-${STAMP}.json`), `${JSON.stringify(results, null, 2)}\n`);
-  process.stdout.write(`\n${report.consoleTable(results)}\n${publishLines(scenarios.publish).join('\n')}\n\n`);
+  process.stdout.write(`\n${report.consoleTable(results)}\n${publishLines(scenarios.publish).join('\n')}\n${churnLines(scenarios.churn).join('\n')}\n\n`);
   log('wrote bench/results/latest.json');
-  if (CONFIG.mode === 'full' && !flag('no-docs') && ONLY.length === 6) {
+  if (CONFIG.mode === 'full' && !flag('no-docs') && ONLY.length >= 6) {
     writeFileSync(path.join(ROOT, 'docs', 'BENCHMARKS.md'), report.markdown(results, ROOT));
     log('wrote docs/BENCHMARKS.md');
   } else {

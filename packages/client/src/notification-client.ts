@@ -18,7 +18,7 @@ import { NotificationClientError } from './errors.js';
 import { PendingAcks } from './pending-acks.js';
 import { RecentIds } from './recent-ids.js';
 import { parseCounter, StreamPositions } from './stream-positions.js';
-import { connectErrorAction, disconnectAction } from './session-policy.js';
+import { connectErrorAction, disconnectAction, drainDelayMs } from './session-policy.js';
 import { InBandRefresh } from './token-refresh.js';
 import { TypedEmitter, type Listener } from './typed-emitter.js';
 import type {
@@ -79,6 +79,10 @@ export class NotificationClient {
   private running: { session: number; promise: Promise<number> } | undefined;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private syncRetryTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Set by a draining server's notice: the delay before the reconnect that follows the drop. */
+  private drainDelay: number | undefined;
+  private drainTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly reconnectMaxMs: number;
 
   constructor(private readonly options: NotificationClientOptions) {
     this.seen = new RecentIds(options.dedupeSize ?? DEFAULTS.dedupeSize);
@@ -91,6 +95,7 @@ export class NotificationClient {
     const minMs = options.reconnectDelayMs ?? DEFAULTS.reconnectDelayMs;
     const maxMs = Math.max(minMs, options.reconnectDelayMaxMs ?? DEFAULTS.reconnectDelayMaxMs);
     this.retry = new Backoff({ minMs, maxMs });
+    this.reconnectMaxMs = maxMs;
     if (options.onNotification) this.events.on('notification', options.onNotification);
 
     this.socket = io(options.url.replace(/\/+$/, '') + NOTIFICATIONS_NAMESPACE, {
@@ -235,6 +240,7 @@ export class NotificationClient {
     socket.on('notification:rate-limit-exceeded', (event) => this.events.emit('rate-limited', event));
     socket.on('notification:session-expiring', (event) => {
       this.sessionEnd = event.code;
+      if (event.code === 'SERVER_SHUTDOWN') this.holdReconnect(event.reconnectWithinMs);
     });
   }
 
@@ -308,13 +314,37 @@ export class NotificationClient {
     if (this.current.state === 'stopped') return;
     const action = disconnectAction(reason, this.sessionEnd);
     this.sessionEnd = undefined;
+    const drainDelay = this.drainDelay;
+    this.drainDelay = undefined;
     if (action.kind === 'stop') {
       this.stop(action.reason);
       return;
     }
     this.tokenReason = action.tokenReason;
     this.setState({ state: 'reconnecting', reason });
-    if (action.kind === 'reconnect') this.scheduleConnect();
+    if (drainDelay !== undefined) this.reconnectAfterDrain(drainDelay);
+    else if (action.kind === 'reconnect') this.scheduleConnect();
+  }
+
+  /**
+   * A draining server asked to spread reconnects over a window: socket.io's own reconnect (which
+   * would follow the drop within its first delay, in step with every other client of that
+   * instance) is held until our random point of the window.
+   */
+  private holdReconnect(windowMs: number | undefined): void {
+    const delay = drainDelayMs(windowMs, this.reconnectMaxMs);
+    if (delay === undefined) return;
+    this.drainDelay = delay;
+    this.socket.io.reconnection(false);
+  }
+
+  private reconnectAfterDrain(delayMs: number): void {
+    clearTimeout(this.drainTimer);
+    this.drainTimer = setTimeout(() => {
+      this.socket.io.reconnection(true);
+      // A failed attempt from here on is retried by socket.io's own backoff.
+      if (this.current.state !== 'stopped' && !this.socket.connected) this.socket.connect();
+    }, delayMs);
   }
 
   private scheduleConnect(): void {
@@ -452,6 +482,9 @@ export class NotificationClient {
     if (this.current.state === 'stopped') return;
     clearTimeout(this.retryTimer);
     clearTimeout(this.syncRetryTimer);
+    clearTimeout(this.drainTimer);
+    this.drainDelay = undefined;
+    this.socket.io.reconnection(true);
     this.refresh.disconnected();
     for (const timer of this.gapTimers.values()) clearTimeout(timer);
     this.gapTimers.clear();

@@ -1,4 +1,4 @@
-import { connectErrorAction, disconnectAction } from './session-policy';
+import { connectErrorAction, disconnectAction, drainDelayMs } from './session-policy';
 
 describe('connectErrorAction', () => {
   it('refreshes the token and retries on UNAUTHORIZED, up to the limit', () => {
@@ -51,5 +51,17 @@ describe('disconnectAction', () => {
   it('stops after an unexplained server-side disconnect and after close()', () => {
     expect(disconnectAction('io server disconnect', undefined)).toEqual({ kind: 'stop', reason: 'SERVER_DISCONNECT' });
     expect(disconnectAction('io client disconnect', undefined)).toEqual({ kind: 'stop', reason: 'CLOSED' });
+  });
+});
+
+describe('drainDelayMs', () => {
+  it('picks a point of the server\'s window, capped by the client\'s own ceiling', () => {
+    expect(drainDelayMs(4000, 30_000, () => 0.25)).toBe(1000);
+    expect(drainDelayMs(4000, 30_000, () => 0)).toBe(0);
+    expect(drainDelayMs(60_000, 30_000, () => 1)).toBe(30_000);
+  });
+
+  it('ignores a missing or hostile window: reconnect as usual', () => {
+    for (const window of [undefined, null, 0, -5, Number.NaN, Number.POSITIVE_INFINITY, '1000', {}]) expect(drainDelayMs(window, 30_000)).toBeUndefined();
   });
 });

@@ -49,3 +49,13 @@ export function disconnectAction(reason: string, sessionEnd: SessionEndCode | un
   if (sessionEnd === 'TOKEN_EXPIRED' || sessionEnd === 'SERVER_SHUTDOWN') return { kind: 'reconnect', tokenReason };
   return { kind: 'stop', reason: 'SERVER_DISCONNECT' };
 }
+
+/**
+ * How long to wait before reconnecting after a draining server's SERVER_SHUTDOWN notice: a random
+ * point of its `reconnectWithinMs` window (never more than `maxMs`), so the clients of one
+ * instance reach the others spread out. undefined: no (valid) window, reconnect as usual.
+ */
+export function drainDelayMs(windowMs: unknown, maxMs: number, random: () => number = Math.random): number | undefined {
+  if (typeof windowMs !== 'number' || !Number.isFinite(windowMs) || windowMs <= 0) return undefined;
+  return Math.round(Math.min(windowMs, maxMs) * Math.min(Math.max(random(), 0), 1));
+}

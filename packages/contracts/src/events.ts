@@ -66,6 +66,11 @@ export const SESSION_END_CODES = ['TOKEN_EXPIRED', 'USER_DISCONNECTED', 'SERVER_
 export type SessionEndCode = (typeof SESSION_END_CODES)[number];
 export interface SessionExpiringEvent {
   code: SessionEndCode;
+  /**
+   * With `SERVER_SHUTDOWN`: reconnect after a random delay of at most this many ms, so the clients
+   * of a draining instance reach the others spread out rather than all at once. Absent: at once.
+   */
+  reconnectWithinMs?: number;
 }
 
 export interface MarkReadPayload {

@@ -178,6 +178,11 @@ export interface AppConfig {
     intervalMs: number;
   };
   shutdownTimeoutMs: number;
+  /** Churn and rolling restarts (issue 21). */
+  drain: {
+    /** Reconnects per second a draining instance asks its clients to spread over (SHUTDOWN_RECONNECT_RATE). */
+    reconnectRatePerSec: number;
+  };
   logLevel: LogLevel;
   seedPassword: string;
   swaggerEnabled: boolean;

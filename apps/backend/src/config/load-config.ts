@@ -105,6 +105,10 @@ export function loadConfig(env: Env): LoadedConfig {
       intervalMs: integer(env, 'METRICS_INTERVAL_MS', 60000, 100, 3600000),
     },
     shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 10000, 100, 120000),
+    // Churn and rolling restarts (issue 21).
+    drain: {
+      reconnectRatePerSec: integer(env, 'SHUTDOWN_RECONNECT_RATE', 1000, 1, 1000000),
+    },
     logLevel: oneOf<LogLevel>(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
     seedPassword,
     swaggerEnabled: boolean(env, 'SWAGGER_ENABLED', !isProduction),

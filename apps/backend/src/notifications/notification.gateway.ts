@@ -31,6 +31,7 @@ import { AuthRefreshDto } from './dto/auth-refresh.dto.js';
 import { NotificationCreateDto } from './dto/notification-create.dto.js';
 import { NotificationMarkReadDto } from './dto/notification-mark-read.dto.js';
 import { NotificationSyncDto } from './dto/notification-query.dto.js';
+import { drainSpreadMs } from './drain-hint.js';
 import type { GatewayNamespace, GatewaySocket } from './gateway-socket.js';
 import { HandshakeAuthenticator } from './handshake-authenticator.js';
 import { roomsFor, userRoom } from './notification-audience.js';
@@ -163,8 +164,10 @@ export class NotificationGateway implements OnGatewayInit, OnGatewayConnection, 
   beforeApplicationShutdown(): void {
     const namespace = this.namespace;
     if (!namespace) return;
+    // Spread over a window sized to this instance's sockets: a restart is not a reconnect storm.
+    const reconnectWithinMs = drainSpreadMs(namespace.sockets.size, this.config.get('drain', { infer: true }).reconnectRatePerSec);
     for (const socket of namespace.sockets.values()) {
-      socket.emit('notification:session-expiring', { code: 'SERVER_SHUTDOWN' });
+      socket.emit('notification:session-expiring', { code: 'SERVER_SHUTDOWN', reconnectWithinMs });
       // Closing the transport (not the socket) makes socket.io-client reconnect on its own.
       socket.conn.close();
     }

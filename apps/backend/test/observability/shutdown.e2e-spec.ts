@@ -33,7 +33,8 @@ describe('graceful shutdown on SIGTERM during traffic', () => {
 
       expect({ exit, output: exit.code === 0 ? '' : server.output }).toEqual({ exit: { code: 0, signal: null }, output: '' });
       expect(tookMs).toBeLessThan(10_000);
-      expect(await Promise.all(notices)).toEqual(sockets.map(() => ({ code: 'SERVER_SHUTDOWN' })));
+      // Three sockets: the shortest spread (drain-hint.ts).
+      expect(await Promise.all(notices)).toEqual(sockets.map(() => ({ code: 'SERVER_SHUTDOWN', reconnectWithinMs: 1000 })));
       // A dropped transport (not a server-side disconnect): socket.io-client reconnects by itself.
       expect(await Promise.all(reasons)).toEqual(sockets.map(() => 'transport close'));
 

@@ -16,5 +16,6 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   return false;
 }
 
-const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'P1001', 'P1002', 'P1017', 'P2024', '57P01', '57P03', '08006', '08001', '08003']);
+// 53300 / P2037: the server is at its connection limit (a reconnect storm, many pools): retry.
+const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'P1001', 'P1002', 'P1017', 'P2024', 'P2037', '57P01', '57P03', '08006', '08001', '08003', '53300']);
 const UNAVAILABLE_MESSAGES = /ECONNREFUSED|ECONNRESET|Connection terminated|connection timeout|timeout exceeded when trying to connect|Can't reach database|DatabaseNotReachable|the database system is (shutting down|starting up)/i;

@@ -1,0 +1,94 @@
+'use strict';
+/**
+ * Child process of the churn scenario: a round-robin TCP balancer in front of the two instances,
+ * as a deploy would have. A backend that refuses a connection (it is restarting) is skipped for
+ * the next. Driven over IPC: `backends {ports}`, `cut {share}` (drops a random share of the open
+ * connections, both sides at once, like a dropped network), `counts`.
+ */
+
+const net = require('node:net');
+
+/** @type {number[]} */
+let backends = [];
+let next = 0;
+/** client socket → { upstream, port } */
+const open = new Map();
+
+/** @param {net.Socket} client @param {number} tried */
+function route(client, tried) {
+  if (tried >= backends.length) return client.destroy();
+  const port = backends[next];
+  next = (next + 1) % backends.length;
+  client.pause();
+  const upstream = net.connect(port, '127.0.0.1');
+  const refused = () => {
+    upstream.destroy();
+    if (!client.destroyed) route(client, tried + 1);
+  };
+  upstream.once('error', refused);
+  upstream.once('connect', () => {
+    upstream.off('error', refused);
+    open.set(client, { upstream, port });
+    const end = () => {
+      open.delete(client);
+      upstream.destroy();
+      client.destroy();
+    };
+    for (const socket of [client, upstream]) {
+      socket.on('error', end);
+      socket.on('close', end);
+    }
+    client.pipe(upstream).pipe(client);
+    client.resume();
+  });
+  client.once('error', () => upstream.destroy());
+}
+
+const server = net.createServer((client) => route(client, 0));
+server.maxConnections = 1_000_000;
+
+/** @param {{ share: number }} c */
+function cut(c) {
+  const list = [...open.keys()];
+  const count = Math.round(list.length * c.share);
+  for (let i = 0; i < count && list.length > 0; i++) {
+    const [client] = list.splice(Math.floor(Math.random() * list.length), 1);
+    open.get(client)?.upstream.destroy();
+    client.destroy();
+  }
+  return { cut: count };
+}
+
+function counts() {
+  /** @type {Record<string, number>} */
+  const out = Object.fromEntries(backends.map((port) => [String(port), 0]));
+  for (const { port } of open.values()) out[String(port)] = (out[String(port)] ?? 0) + 1;
+  return out;
+}
+
+/** @type {Record<string, (c: any) => unknown>} */
+const COMMANDS = {
+  backends: (c) => {
+    backends = c.ports;
+    return null;
+  },
+  cut,
+  counts,
+};
+
+process.on('message', (/** @type {any} */ message) => {
+  if (!message || typeof message.id !== 'number') return;
+  if (message.cmd === 'exit') {
+    process.send?.({ id: message.id, ok: true, result: null });
+    setTimeout(() => process.exit(0), 50);
+    return;
+  }
+  const handler = COMMANDS[message.cmd];
+  if (!handler) return process.send?.({ id: message.id, ok: false, error: `unknown command ${message.cmd}` });
+  process.send?.({ id: message.id, ok: true, result: handler(message.args ?? {}) });
+});
+process.on('disconnect', () => process.exit(0));
+
+server.listen(0, '127.0.0.1', () => {
+  process.send?.({ type: 'ready', port: /** @type {net.AddressInfo} */ (server.address()).port });
+});

@@ -1,0 +1,309 @@
+'use strict';
+/**
+ * Load-generator child of the churn scenario (bench/churn/scenario.js), driven over IPC.
+ * Holds clients that reconnect by themselves — packages/client for the gateway, plain
+ * socket.io-client (with or without connection state recovery on the server) for the bare
+ * baseline — and publishers that retry. Records, per client, when each notification (by its
+ * `data.k`) was first handed to the application, every extra copy, every reconnect and the
+ * longest time without a connection; `report` turns that into the figures of the scenario.
+ */
+
+const path = require('node:path');
+const jwt = require('jsonwebtoken');
+const { io } = require('socket.io-client');
+const { nowMs, sleep, pool } = require('../lib/util.js');
+
+const ROOT = path.resolve(__dirname, '../..');
+const { createNotificationClient } = require(path.join(ROOT, 'packages/client/dist/index.js'));
+const NAME = process.argv[2] ?? `churn-${process.pid}`;
+
+/**
+ * @typedef {{ id: string, tenantId: string, admin: boolean }} BenchUser
+ * @typedef {{ user: BenchUser, handed: Map<string, number>, copies: number, reconnects: number[], downSince: number | undefined,
+ *   longestDownMs: number, connected: boolean, close: () => void, stoppedReason?: string }} Tracked
+ */
+
+/** @type {Tracked[]} */
+let clients = [];
+let stopPublishing = false;
+
+/** @param {Tracked} t @param {unknown} payload */
+function receive(t, payload) {
+  const data = /** @type {any} */ (payload)?.data;
+  if (!data || typeof data.k !== 'string') return;
+  if (t.handed.has(data.k)) t.copies += 1;
+  else t.handed.set(data.k, nowMs());
+}
+
+/** @param {Tracked} t */
+function wentDown(t) {
+  t.connected = false;
+  if (t.downSince === undefined) t.downSince = nowMs();
+}
+
+/** @param {Tracked} t @param {boolean} first */
+function cameUp(t, first) {
+  const now = nowMs();
+  t.connected = true;
+  if (!first) t.reconnects.push(now);
+  if (t.downSince !== undefined) t.longestDownMs = Math.max(t.longestDownMs, now - t.downSince);
+  t.downSince = undefined;
+}
+
+/**
+ * @param {{ kind: 'ours'|'bare', url: string, namespace: string, origin: string, users: BenchUser[], secret?: string,
+ *   tokenTtlSec: number, concurrency: number, localAddresses: string[], timeoutMs: number }} c
+ */
+async function open(c) {
+  let ok = 0;
+  let failed = 0;
+  await pool(c.users.length, c.concurrency, async (i) => {
+    const user = c.users[i];
+    /** @type {Tracked} */
+    const t = { user, handed: new Map(), copies: 0, reconnects: [], downSince: undefined, longestDownMs: 0, connected: false, close: () => undefined };
+    const localAddress = c.localAddresses[i % c.localAddresses.length];
+    let first = true;
+    const up = await new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), c.timeoutMs);
+      if (c.kind === 'ours') {
+        const client = createNotificationClient({
+          url: c.url,
+          transports: ['websocket'],
+          getToken: () => Promise.resolve(jwt.sign({ sub: user.id }, /** @type {string} */ (c.secret), { algorithm: 'HS256', expiresIn: c.tokenTtlSec })),
+          onNotification: (/** @type {unknown} */ n) => receive(t, n),
+          socketOptions: { extraHeaders: { origin: c.origin }, localAddress },
+        });
+        client.on('state', (/** @type {{ state: string, reason?: string }} */ change) => {
+          if (change.state === 'reconnecting') wentDown(t);
+          if (change.state === 'stopped') {
+            wentDown(t);
+            t.stoppedReason = change.reason ?? 'stopped';
+          }
+          if (change.state === 'syncing') {
+            cameUp(t, first);
+            first = false;
+          }
+          if (change.state === 'live') {
+            clearTimeout(timer);
+            resolve(true);
+          }
+        });
+        t.close = () => client.close();
+      } else {
+        const socket = io(c.url + c.namespace, /** @type {any} */ ({
+          transports: ['websocket'],
+          auth: { uid: user.id, tid: user.tenantId, admin: user.admin },
+          extraHeaders: { origin: c.origin },
+          localAddress,
+          forceNew: true,
+        }));
+        socket.on('notification:new', (/** @type {unknown} */ n) => receive(t, n));
+        socket.on('disconnect', () => wentDown(t));
+        socket.on('connect', () => {
+          cameUp(t, first);
+          first = false;
+          clearTimeout(timer);
+          resolve(true);
+        });
+        t.close = () => socket.close();
+      }
+    });
+    clients.push(t);
+    if (up) ok += 1;
+    else failed += 1;
+  });
+  return { ok, failed };
+}
+
+/**
+ * A steady open-loop rate of USER and TENANT notifications. The gateway's go through the
+ * balancer with an Idempotency-Key and are retried (same key) until a 201 or the budget is spent;
+ * the bare baseline's go to every instance (it has no shared adapter), accepted when one took it.
+ * @param {{ kind: 'ours'|'bare', url: string, urls: string[], token?: string, rate: number, durationMs: number, userIds: string[],
+ *   tenantId: string, tenantShare: number, keyPrefix: string, retryBudgetMs: number, maxInFlight: number }} c
+ */
+async function publish(c) {
+  /** @type {{ k: string, aud: string, at: number }[]} */
+  const accepted = [];
+  /** @type {Record<string, number>} */
+  const errorsSeen = {};
+  let unrecoverable = 0;
+  let retried = 0;
+  let inFlight = 0;
+  let skipped = 0;
+  let fired = 0;
+  const seen = (/** @type {string} */ label) => (errorsSeen[label] = (errorsSeen[label] ?? 0) + 1);
+  const started = nowMs();
+  const total = Math.round((c.rate * c.durationMs) / 1000);
+  /** @type {Promise<void>[]} */
+  const running = [];
+
+  /** @param {string} url @param {object} body @param {Record<string, string>} headers */
+  const post = (url, body, headers) =>
+    fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body), signal: AbortSignal.timeout(10_000) }).then(
+      async (response) => {
+        await response.arrayBuffer().catch(() => undefined);
+        return response.status;
+      },
+      (/** @type {any} */ error) => `network: ${String(error?.cause?.code ?? error?.name ?? 'error')}`,
+    );
+
+  /** @param {number} i */
+  const one = async (i) => {
+    const k = `${c.keyPrefix}-${i}`;
+    const tenantWide = Math.random() < c.tenantShare;
+    const userId = c.userIds[Math.floor(Math.random() * c.userIds.length)];
+    const aud = tenantWide ? 't' : `u:${userId}`;
+    // Fixed per notification: a retry must send the same body (or the key answers 409).
+    const t = nowMs();
+    const until = t + c.retryBudgetMs;
+    for (let attempt = 0; nowMs() < until; attempt++) {
+      if (attempt > 0) retried += 1;
+      if (c.kind === 'ours') {
+        const body = tenantWide ? { title: `churn ${k}`, content: 'c', scope: 'TENANT', data: { k, t } } : { title: `churn ${k}`, content: 'c', scope: 'USER', userId, data: { k, t } };
+        const status = await post(`${c.url}/notifications`, body, { authorization: `Bearer ${c.token}`, 'idempotency-key': k });
+        if (status === 201) return void accepted.push({ k, aud, at: nowMs() });
+        seen(typeof status === 'number' ? `HTTP ${status}` : status);
+        if (typeof status === 'number' && status >= 400 && status < 500 && status !== 429) break;
+      } else {
+        const payload = { data: { k, t } };
+        const room = tenantWide ? `tenant:${c.tenantId}` : `user:${userId}`;
+        const statuses = await Promise.all(c.urls.map((url) => post(`${url}/emit`, { room, event: 'notification:new', payload }, {})));
+        for (const status of statuses) if (status !== 201) seen(typeof status === 'number' ? `HTTP ${status}` : status);
+        if (statuses.includes(201)) return void accepted.push({ k, aud, at: nowMs() });
+      }
+      await sleep(Math.min(1000, 50 * 2 ** attempt) * (0.5 + Math.random()));
+    }
+    unrecoverable += 1;
+  };
+
+  stopPublishing = false;
+  for (let i = 0; i < total && !stopPublishing; i++) {
+    const due = started + (i * 1000) / c.rate;
+    const wait = due - nowMs();
+    if (wait > 0) await sleep(wait);
+    if (inFlight >= c.maxInFlight) {
+      skipped += 1;
+      continue;
+    }
+    inFlight += 1;
+    fired += 1;
+    running.push(one(i).finally(() => (inFlight -= 1)));
+  }
+  await Promise.all(running);
+  return { accepted, errorsSeen, unrecoverable, retried, skipped, attempted: fired };
+}
+
+function stats() {
+  const usage = process.cpuUsage();
+  return {
+    clients: clients.length,
+    connected: clients.reduce((n, t) => n + (t.connected ? 1 : 0), 0),
+    rssKB: Math.round(process.memoryUsage.rss() / 1024),
+    cpuMs: Math.round((usage.user + usage.system) / 1000),
+  };
+}
+
+/** Handed copies per key so far, for the drain wait. */
+function countHanded() {
+  let handed = 0;
+  for (const t of clients) handed += t.handed.size;
+  return { handed };
+}
+
+/**
+ * Per client: what it should hold (every accepted notification of its audience), what it was
+ * handed, extra copies, and for each reconnect how long until it held everything accepted before.
+ * @param {{ accepted: { k: string, aud: string, at: number }[] }} c
+ */
+function report(c) {
+  const byUser = new Map();
+  const tenantWide = [];
+  for (const a of c.accepted) {
+    if (a.aud === 't') tenantWide.push(a);
+    else {
+      const list = byUser.get(a.aud.slice(2)) ?? [];
+      list.push(a);
+      byUser.set(a.aud.slice(2), list);
+    }
+  }
+  let expected = 0;
+  let delivered = 0;
+  let duplicates = 0;
+  let unexpected = 0;
+  let reconnects = 0;
+  let replaysIncomplete = 0;
+  let longestDownMs = 0;
+  let downNow = 0;
+  /** @type {Record<string, number>} */
+  const stopped = {};
+  /** @type {number[]} */
+  const replayMs = [];
+  for (const t of clients) {
+    const mine = [...(byUser.get(t.user.id) ?? []), ...(t.user.admin ? tenantWide : [])];
+    const keys = new Set(mine.map((a) => a.k));
+    expected += mine.length;
+    for (const a of mine) if (t.handed.has(a.k)) delivered += 1;
+    for (const k of t.handed.keys()) if (!keys.has(k)) unexpected += 1;
+    duplicates += t.copies;
+    if (!t.connected) downNow += 1;
+    if (t.stoppedReason) stopped[t.stoppedReason] = (stopped[t.stoppedReason] ?? 0) + 1;
+    longestDownMs = Math.max(longestDownMs, t.longestDownMs, t.downSince !== undefined ? nowMs() - t.downSince : 0);
+    for (const at of t.reconnects) {
+      reconnects += 1;
+      let worst = 0;
+      let complete = true;
+      for (const a of mine) {
+        if (a.at >= at) continue;
+        const handedAt = t.handed.get(a.k);
+        if (handedAt === undefined) complete = false;
+        else worst = Math.max(worst, handedAt - at);
+      }
+      if (complete) replayMs.push(Math.round(worst));
+      else replaysIncomplete += 1;
+    }
+  }
+  return { clients: clients.length, expected, delivered, duplicates, unexpected, reconnects, replaysIncomplete, replayMs, longestDownMs: Math.round(longestDownMs), downNow, stopped };
+}
+
+async function closeAll() {
+  const count = clients.length;
+  for (const t of clients) t.close();
+  clients = [];
+  await sleep(Math.min(3000, 200 + count / 20));
+  return { closed: count };
+}
+
+/** @type {Record<string, (c: any) => unknown>} */
+const COMMANDS = {
+  open,
+  publish,
+  stopPublish: () => {
+    stopPublishing = true;
+    return null;
+  },
+  stats,
+  countHanded,
+  report,
+  closeAll,
+};
+
+process.on('message', async (/** @type {any} */ message) => {
+  if (!message || typeof message.id !== 'number') return;
+  if (message.cmd === 'exit') {
+    await closeAll().catch(() => undefined);
+    process.send?.({ id: message.id, ok: true, result: null });
+    setTimeout(() => process.exit(0), 50);
+    return;
+  }
+  const handler = COMMANDS[message.cmd];
+  if (!handler) return process.send?.({ id: message.id, ok: false, error: `unknown command ${message.cmd}` });
+  try {
+    process.send?.({ id: message.id, ok: true, result: await handler(message.args ?? {}) });
+  } catch (error) {
+    process.send?.({ id: message.id, ok: false, error: error instanceof Error ? error.stack : String(error) });
+  }
+});
+process.on('disconnect', () => process.exit(0));
+process.on('SIGINT', () => process.exit(130));
+process.send?.({ type: 'ready', gen: NAME, pid: process.pid });

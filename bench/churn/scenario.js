@@ -1,0 +1,335 @@
+'use strict';
+/**
+ * Scenario 7 of `npm run bench` (alone: `npm run bench -- --churn`): churn and a rolling restart,
+ * measured the way AnyCable's jitter benchmark measures delivery.
+ *
+ * For each of: the gateway (packages/client), bare socket.io, bare socket.io with connection
+ * state recovery — two instances behind a round-robin TCP balancer (bench/churn/balancer.js),
+ * N clients in load-generator children (bench/churn/churn-generator.js) spread over both through
+ * it, a steady publish rate mixing USER and TENANT notifications, a random share of the
+ * connections cut every interval throughout, and a rolling restart: SIGTERM A, start A, SIGTERM B,
+ * start B. The gateway's publishers retry with an Idempotency-Key; the bare baseline (no shared
+ * adapter) publishes to every instance and counts a notification accepted when one took it.
+ *
+ * Options: --churn-clients=N, --churn-rate=R (notifications/s), --churn-kill-share=0.01,
+ * --churn-kill-every=15000 (ms): by default 1 % of the connections dropped every 15 s;
+ * --churn-kinds=ours,bare,bare-csr to run only some.
+ */
+
+const path = require('node:path');
+const { round, sleep, summarize } = require('../lib/util.js');
+
+const argv = process.argv.slice(2);
+const option = (/** @type {string} */ name) => argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
+const numberOption = (/** @type {string} */ name, /** @type {number} */ fallback) => {
+  const value = Number(option(name));
+  return Number.isFinite(value) && value > 0 ? value : fallback;
+};
+
+const PLAN = {
+  quick: { clients: 2000, rate: 50, steadyMs: 10_000, betweenMs: 6000, tailMs: 6000, drainMs: 30_000 },
+  full: { clients: 10_000, rate: 200, steadyMs: 30_000, betweenMs: 15_000, tailMs: 15_000, drainMs: 60_000 },
+};
+const ADMIN_SHARE = 0.1;
+const TENANT_SHARE = 0.1;
+const RETRY_BUDGET_MS = 30_000;
+const KINDS = /** @type {const} */ (['ours', 'bare', 'bare-csr']);
+
+/**
+ * @typedef {{
+ *   quick: boolean, log: (m: string) => void, step: (label: string) => void, timeLeft: () => number,
+ *   children: typeof import('../lib/children.js'), logs: string, results: string, root: string,
+ *   db: { url: string, tenantId: string, users: { id: string }[], admins: { id: string }[] },
+ *   jwtSecret: string, publisherToken: (i: number) => string, oursEnv: (port: number, extra: Record<string, string>) => Record<string, any>,
+ *   generatorCount: number, addressesOf: (i: number) => string[], origin: string, namespace: string, redisUrl: string, redisPrefix: string,
+ * }} Context
+ */
+
+/** GET /health/ready: its status (0: no answer within `timeoutMs`). @param {string} url @param {number} timeoutMs */
+async function probe(url, timeoutMs) {
+  return fetch(url, { signal: AbortSignal.timeout(timeoutMs) }).then(
+    async (response) => {
+      await response.arrayBuffer().catch(() => undefined);
+      return response.status;
+    },
+    () => 0,
+  );
+}
+
+/**
+ * Starts a server and waits for its readiness; during a reconnect storm the probe is slow, so it
+ * gets 5 s per answer and 2 minutes in all, and what it answered meanwhile is kept.
+ * @param {Context} ctx @param {string} name @param {string} script @param {Record<string, any>} env @param {number} port
+ */
+async function startChildServer(ctx, name, script, env, port) {
+  const logFile = path.join(ctx.logs, `${name}.log`);
+  const child = ctx.children.spawnNode({ name, script, env, cwd: ctx.results, logFile });
+  /** @type {Record<string, number>} */
+  const answers = {};
+  const until = Date.now() + 120_000;
+  for (;;) {
+    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${name} exited before ready:\n${ctx.children.tail(logFile)}`);
+    const status = await probe(`http://127.0.0.1:${port}/health/ready`, 5000);
+    const key = status === 0 ? 'no answer' : String(status);
+    answers[key] = (answers[key] ?? 0) + 1;
+    if (status === 200) break;
+    if (Date.now() > until) {
+      await ctx.children.stopChild(child, 5000);
+      throw new Error(`${name}: not ready within 120 s (readiness answered ${JSON.stringify(answers)}):\n${ctx.children.tail(logFile)}`);
+    }
+    await sleep(200);
+  }
+  return Object.assign(child, { readinessAnswers: answers });
+}
+
+/** @param {Context} ctx @param {typeof KINDS[number]} kind */
+function instanceStarter(ctx, kind) {
+  return async (/** @type {string} */ name, /** @type {number} */ port) => {
+    if (kind === 'ours') {
+      const env = ctx.oursEnv(port, { REDIS_URL: ctx.redisUrl, REDIS_KEY_PREFIX: `${ctx.redisPrefix}churn`, SHUTDOWN_TIMEOUT_MS: '10000' });
+      return startChildServer(ctx, name, path.join(ctx.root, 'apps/backend/dist/main.js'), env, port);
+    }
+    const env = { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'production', PORT: String(port), HOST: '127.0.0.1', CONNECTION_STATE_RECOVERY: kind === 'bare-csr' ? '1' : '0' };
+    return startChildServer(ctx, name, path.join(ctx.root, 'bench/baseline-server.js'), env, port);
+  };
+}
+
+/** CPU and peak RSS of whichever processes serve A and B right now, sampled all along. @param {Context} ctx */
+function resourceSampler(ctx, /** @type {() => (import('node:child_process').ChildProcess | null)[]} */ current) {
+  const lastCpu = new Map();
+  let cpuMs = 0;
+  let peakRssKB = 0;
+  let sumRssKB = 0;
+  let samples = 0;
+  const started = Date.now();
+  const sample = () => {
+    let rss = 0;
+    for (const child of current()) {
+      if (!child?.pid || child.exitCode !== null) continue;
+      try {
+        const now = ctx.children.cpuMs(child.pid);
+        cpuMs += now - (lastCpu.get(child.pid) ?? now);
+        lastCpu.set(child.pid, now);
+        rss += ctx.children.rssKB(child.pid);
+      } catch {
+        // exited between the check and the read
+      }
+    }
+    peakRssKB = Math.max(peakRssKB, rss);
+    sumRssKB += rss;
+    samples += 1;
+  };
+  sample();
+  const timer = setInterval(sample, 250);
+  return () => {
+    clearInterval(timer);
+    sample();
+    const seconds = (Date.now() - started) / 1000;
+    return { cores: round(cpuMs / 1000 / seconds, 2), cpuMs: Math.round(cpuMs), peakRssMiB: round(peakRssKB / 1024, 1), meanRssMiB: round(sumRssKB / Math.max(1, samples) / 1024, 1) };
+  };
+}
+
+/**
+ * @param {Context} ctx @param {typeof KINDS[number]} kind @param {any} balancer @param {any[]} generators @param {typeof PLAN.quick} plan
+ * @param {{ share: number, everyMs: number }} kill
+ */
+async function runKind(ctx, kind, balancer, generators, plan, kill) {
+  const start = instanceStarter(ctx, kind);
+  const ports = [await ctx.children.freePort(), await ctx.children.freePort()];
+  /** @type {(import('node:child_process').ChildProcess | null)[]} */
+  const instances = [null, null];
+  const names = ['A', 'B'];
+  /** @type {Record<string, unknown>[]} */
+  const phases = [];
+  try {
+    ctx.step(`churn ${kind}: start A and B`);
+    [instances[0], instances[1]] = await Promise.all(ports.map((port, i) => start(`churn-${kind}-${names[i]}-0`, port)));
+    await balancer.call('backends', { ports });
+    const balancerUrl = `http://127.0.0.1:${balancer.port}`;
+
+    const admins = Math.round(plan.clients * ADMIN_SHARE);
+    const users = [
+      ...ctx.db.users.slice(0, plan.clients - admins).map((u) => ({ id: u.id, tenantId: ctx.db.tenantId, admin: false })),
+      ...ctx.db.admins.slice(0, admins).map((u) => ({ id: u.id, tenantId: ctx.db.tenantId, admin: true })),
+    ];
+    ctx.step(`churn ${kind}: open ${users.length} clients`);
+    const t0 = Date.now();
+    const opened = await Promise.all(
+      generators.map((g, i) =>
+        g.call(
+          'open',
+          {
+            kind: kind === 'ours' ? 'ours' : 'bare',
+            url: balancerUrl,
+            namespace: ctx.namespace,
+            origin: ctx.origin,
+            users: users.filter((_, j) => j % generators.length === i),
+            secret: ctx.jwtSecret,
+            tokenTtlSec: 7200,
+            concurrency: 32,
+            localAddresses: ctx.addressesOf(i),
+            timeoutMs: 60_000,
+          },
+          240_000,
+        ),
+      ),
+    );
+    const live = opened.reduce((n, p) => n + p.ok, 0);
+    ctx.log(`churn ${kind}: ${live}/${users.length} clients live in ${round((Date.now() - t0) / 1000, 1)} s; per instance ${JSON.stringify(await balancer.call('counts'))}`);
+
+    const stopSampling = resourceSampler(ctx, () => instances);
+    const userIds = users.filter((u) => !u.admin).map((u) => u.id);
+    const cap = Math.round((plan.rate * (plan.steadyMs + 2 * plan.betweenMs + plan.tailMs + 120_000)) / 1000);
+    ctx.step(`churn ${kind}: publish ${plan.rate}/s, cut ${kill.share * 100} % every ${kill.everyMs / 1000} s, rolling restart`);
+    const publishing = generators.map((g, i) =>
+      g.call(
+        'publish',
+        {
+          kind: kind === 'ours' ? 'ours' : 'bare',
+          url: balancerUrl,
+          urls: ports.map((port) => `http://127.0.0.1:${port}`),
+          token: ctx.publisherToken(i),
+          rate: plan.rate / generators.length,
+          durationMs: (cap / plan.rate) * 1000,
+          userIds,
+          tenantId: ctx.db.tenantId,
+          tenantShare: TENANT_SHARE,
+          keyPrefix: `churn-${kind}-${Date.now()}-g${i}`,
+          retryBudgetMs: RETRY_BUDGET_MS,
+          maxInFlight: 2000,
+        },
+        600_000,
+      ),
+    );
+    let cuts = 0;
+    const cutter = setInterval(() => {
+      balancer.call('cut', { share: kill.share }).then((/** @type {{ cut: number }} */ r) => (cuts += r.cut), () => undefined);
+    }, kill.everyMs);
+
+    const restart = async (/** @type {number} */ i, /** @type {number} */ round_) => {
+      const before = await balancer.call('counts');
+      const at = Date.now();
+      await ctx.children.stopChild(/** @type {any} */ (instances[i]), 15_000);
+      const stoppedMs = Date.now() - at;
+      const during = await balancer.call('counts');
+      instances[i] = await start(`churn-${kind}-${names[i]}-${round_}`, ports[i]);
+      const phase = { instance: names[i], stoppedInMs: stoppedMs, downToReadyMs: Date.now() - at, readinessAnswers: /** @type {any} */ (instances[i]).readinessAnswers, connectionsBefore: before, connectionsWhileDown: during };
+      phases.push(phase);
+      ctx.log(`churn ${kind}: ${names[i]} SIGTERM → exit ${stoppedMs} ms, → ready again ${phase.downToReadyMs} ms (readiness ${JSON.stringify(phase.readinessAnswers)}); connections before ${JSON.stringify(before)}, while down ${JSON.stringify(during)}`);
+    };
+    await sleep(plan.steadyMs);
+    await restart(0, 1);
+    await sleep(plan.betweenMs);
+    await restart(1, 1);
+    await sleep(plan.tailMs);
+    await Promise.all(generators.map((g) => g.call('stopPublish')));
+    const published = await Promise.all(publishing);
+    clearInterval(cutter);
+    const resources = stopSampling();
+    const accepted = published.flatMap((p) => p.accepted);
+    const after = await balancer.call('counts');
+
+    ctx.step(`churn ${kind}: drain`);
+    /** @type {any[]} */
+    let reports = [];
+    const until = Date.now() + plan.drainMs;
+    for (;;) {
+      reports = await Promise.all(generators.map((g) => g.call('report', { accepted }, 120_000)));
+      const expected = reports.reduce((n, r) => n + r.expected, 0);
+      const delivered = reports.reduce((n, r) => n + r.delivered, 0);
+      if (delivered >= expected || Date.now() > until) break;
+      await sleep(1000);
+    }
+    const sum = (/** @type {string} */ key) => reports.reduce((n, r) => n + r[key], 0);
+    const expected = sum('expected');
+    const delivered = sum('delivered');
+    const replay = summarize(reports.flatMap((r) => r.replayMs));
+    /** @type {Record<string, number>} */
+    const errorsSeen = {};
+    for (const p of published) for (const [label, n] of Object.entries(p.errorsSeen)) errorsSeen[label] = (errorsSeen[label] ?? 0) + n;
+    const result = {
+      clients: { attempted: users.length, live, admins },
+      published: { attempted: published.reduce((n, p) => n + p.attempted, 0), skippedOverInFlightCap: published.reduce((n, p) => n + p.skipped, 0), accepted: accepted.length, retried: published.reduce((n, p) => n + p.retried, 0), errorsSeen, unrecoverable: published.reduce((n, p) => n + p.unrecoverable, 0) },
+      expectedCopies: expected,
+      deliveredCopies: delivered,
+      deliveredPct: expected > 0 ? round((delivered / expected) * 100, 3) : null,
+      duplicatesHanded: sum('duplicates'),
+      unexpected: sum('unexpected'),
+      reconnects: sum('reconnects'),
+      replayMs: { p50: replay.p50, p99: replay.p99, max: replay.max, count: replay.count, incomplete: sum('replaysIncomplete') },
+      longestWithoutConnectionMs: Math.max(...reports.map((r) => r.longestDownMs)),
+      disconnectedAtEnd: sum('downNow'),
+      clientsStopped: reports.reduce((/** @type {Record<string, number>} */ acc, r) => {
+        for (const [reason, n] of Object.entries(r.stopped)) acc[reason] = (acc[reason] ?? 0) + /** @type {number} */ (n);
+        return acc;
+      }, {}),
+      cuts,
+      restarts: phases,
+      connectionsAfter: after,
+      server: resources,
+    };
+    ctx.log(`churn ${kind}: ${churnLine(kind, result)}`);
+    return result;
+  } finally {
+    await Promise.all(generators.map((g) => g.call('closeAll', {}, 30_000).catch(() => undefined)));
+    await Promise.all(instances.map((child) => (child ? ctx.children.stopChild(child, 15_000) : undefined)));
+  }
+}
+
+/** @param {string} kind @param {any} r */
+function churnLine(kind, r) {
+  return (
+    `${kind}: delivered ${r.deliveredCopies}/${r.expectedCopies} = ${r.deliveredPct} %, duplicates handed ${r.duplicatesHanded}, ` +
+    `replay p50 ${r.replayMs.p50} p99 ${r.replayMs.p99} max ${r.replayMs.max} ms (${r.replayMs.count} reconnects whole, ${r.replayMs.incomplete} never), ` +
+    `publish errors seen ${JSON.stringify(r.published.errorsSeen)}, unrecoverable ${r.published.unrecoverable}, longest without a connection ${r.longestWithoutConnectionMs} ms (${r.disconnectedAtEnd} down at the end, stopped ${JSON.stringify(r.clientsStopped)}), ` +
+    `server ${r.server.cores} cores, peak RSS ${r.server.peakRssMiB} MiB (both instances)`
+  );
+}
+
+/** @param {Context} ctx */
+async function scenarioChurn(ctx) {
+  const plan = { ...(ctx.quick ? PLAN.quick : PLAN.full) };
+  plan.clients = Math.min(numberOption('churn-clients', plan.clients), ctx.db.users.length + ctx.db.admins.length - ctx.generatorCount);
+  plan.rate = numberOption('churn-rate', plan.rate);
+  const kill = { share: Math.min(1, numberOption('churn-kill-share', 0.01)), everyMs: numberOption('churn-kill-every', 15_000) };
+  const balancerChild = ctx.children.spawnNode({ name: 'churn-balancer', script: path.join(__dirname, 'balancer.js'), env: { PATH: process.env.PATH, HOME: process.env.HOME }, cwd: ctx.results, logFile: path.join(ctx.logs, 'churn-balancer.log'), ipc: true });
+  const balancerIpc = ctx.children.ipcClient(balancerChild, 'churn-balancer', () => undefined);
+  const { port } = /** @type {any} */ (await balancerIpc.ready);
+  const balancer = { ...balancerIpc, port };
+  const generators = [];
+  for (let i = 0; i < ctx.generatorCount; i++) {
+    const name = `churn-gen-${i}`;
+    const child = ctx.children.spawnNode({ name, script: path.join(__dirname, 'churn-generator.js'), args: [name], nodeArgs: ['--max-old-space-size=4096'], env: { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'production' }, cwd: ctx.root, logFile: path.join(ctx.logs, `${name}.log`), ipc: true });
+    const client = ctx.children.ipcClient(child, name, () => undefined);
+    await client.ready;
+    generators.push(client);
+  }
+  /** @type {Record<string, any>} */
+  const out = { plan, kill, adminShare: ADMIN_SHARE, tenantShare: TENANT_SHARE };
+  try {
+    const only = option('churn-kinds')?.split(',');
+    for (const kind of KINDS.filter((k) => !only || only.includes(k))) {
+      if (ctx.timeLeft() < 60_000) {
+        out[kind] = { skipped: 'not enough time left before the deadline' };
+        continue;
+      }
+      try {
+        out[kind] = await runKind(ctx, kind, balancer, generators, plan, kill);
+      } catch (error) {
+        ctx.log(`churn ${kind} failed: ${error instanceof Error ? error.stack : String(error)}`);
+        out[kind] = { error: error instanceof Error ? error.message : String(error) };
+      }
+    }
+  } finally {
+    await Promise.all([...generators, balancerIpc].map((g) => g.call('exit', {}, 5000).catch(() => undefined)));
+  }
+  return out;
+}
+
+/** Console lines for the end of the run. @param {any} churn */
+function churnLines(churn) {
+  if (!churn || churn.error || churn.skipped) return churn ? [`churn: ${churn.error ?? churn.skipped}`] : [];
+  return KINDS.map((kind) => (churn[kind]?.deliveredPct !== undefined ? `churn ${churnLine(kind, churn[kind])}` : `churn ${kind}: ${churn[kind]?.error ?? churn[kind]?.skipped ?? 'not run'}`));
+}
+
+module.exports = { scenarioChurn, churnLines };
