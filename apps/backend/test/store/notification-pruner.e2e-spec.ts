@@ -2,12 +2,32 @@ import { Client } from 'pg';
 import type { NotificationView } from '@notify-gateway/contracts';
 import { NotificationService } from '../../src/notifications/notification.service';
 import { NotificationPruner } from '../../src/notifications/retention/notification-pruner';
+import { applyMigrations } from '../../src/core/prisma/migrator';
+import { seedDemoData } from '../../src/core/prisma/seed';
 import { connect, request } from '../support/sockets';
 import { freshUser, type TestUser } from '../support/sse';
+import { databaseUrl, withAdminClient } from '../support/test-database';
 import { startApp, type RunningApp } from '../support/test-app';
 import { sql } from '../support/users';
 
 const PRUNE_LOCK_KEY = 72707370;
+
+/** Runs `work` with TEST_DATABASE_URL pointing at a migrated, seeded database of its own, dropped afterwards. */
+async function onOwnDatabase(work: () => Promise<void>): Promise<void> {
+  const shared = process.env.TEST_DATABASE_URL;
+  const name = `ngw_prune_${process.pid}_${Date.now().toString(36)}`;
+  await withAdminClient((client) => client.query(`CREATE DATABASE ${name}`));
+  const url = databaseUrl(name);
+  try {
+    await applyMigrations(url);
+    await seedDemoData(url, process.env.TEST_SEED_PASSWORD ?? 'unused-password-1!');
+    process.env.TEST_DATABASE_URL = url;
+    await work();
+  } finally {
+    process.env.TEST_DATABASE_URL = shared;
+    await withAdminClient((client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+  }
+}
 
 /** Backdates a stream's offsets in [from, to] by `days`. */
 async function age(stream: string, from: number, to: number, days: number): Promise<void> {
@@ -72,18 +92,32 @@ describe('notification pruner', () => {
   });
 
   it('keeps at most NOTIFICATION_MAX_PER_USER per user stream, the newest', async () => {
-    const { stream } = await userWith(7);
-    const small = await userWith(3);
-    await a.app.get(NotificationPruner).runOnce();
-    expect(await offsetsOf(stream)).toEqual([1, 2, 3, 4, 5, 6, 7]);
-    const capped = await startApp({ NOTIFICATION_MAX_PER_USER: '4', NOTIFICATION_PRUNE_BATCH: '10' });
-    try {
-      await capped.app.get(NotificationPruner).runOnce();
-    } finally {
-      await capped.close();
-    }
-    expect(await offsetsOf(stream)).toEqual([4, 5, 6, 7]);
-    expect(await offsetsOf(small.stream)).toEqual([1, 2, 3]);
+    // The cap applies to every user's stream, so it runs on a database of its own: on the run's
+    // database it would cut the history other test files read from the start.
+    await onOwnDatabase(async () => {
+      const own = await startApp({ NOTIFICATION_PRUNE_BATCH: '10' });
+      const capped = await startApp({ NOTIFICATION_MAX_PER_USER: '4', NOTIFICATION_PRUNE_BATCH: '10' });
+      try {
+        const publish = async (count: number): Promise<string> => {
+          const [{ id }] = await sql<{ id: string }>(
+            `INSERT INTO users (id, email, password_hash, role, is_active, tenant_id, updated_at)
+             SELECT gen_random_uuid(), 'cap-' || gen_random_uuid() || '@prune.test', '!', 'USER', true, id, now() FROM tenants LIMIT 1 RETURNING id`,
+          );
+          for (let i = 1; i <= count; i += 1) await own.app.get(NotificationService).sendToUser(id, { title: `n${i}`, content: 'c' });
+          return `user:${id}`;
+        };
+        const stream = await publish(7);
+        const small = await publish(3);
+        await own.app.get(NotificationPruner).runOnce();
+        expect(await offsetsOf(stream)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+        await capped.app.get(NotificationPruner).runOnce();
+        expect(await offsetsOf(stream)).toEqual([4, 5, 6, 7]);
+        expect(await offsetsOf(small)).toEqual([1, 2, 3]);
+      } finally {
+        await capped.close();
+        await own.close();
+      }
+    });
   });
 
   it('does nothing while another instance holds the lock; prunes once it is free', async () => {
