@@ -1,7 +1,7 @@
 import { createNotificationClient, type NotificationClient, type StateChange, type TokenRequestReason } from '@notify-gateway/client';
 import type { NotificationView } from '@notify-gateway/contracts';
-import { NotificationGateway } from '../../src/notifications/notification.gateway';
-import type { GatewayNamespace } from '../../src/notifications/gateway-socket';
+import { NotificationGateway } from '../../src/notifications/socket/notification.gateway';
+import type { GatewayNamespace } from '../../src/notifications/socket/gateway-socket';
 import { NotificationService } from '../../src/notifications/notification.service';
 import { scrape, total } from '../support/metrics';
 import { freshUser } from '../support/sse';

@@ -18,24 +18,24 @@ import {
   type SessionEndCode,
   type SyncAck,
 } from '@notify-gateway/contracts';
-import type { AppConfig } from '../config/app-config.js';
-import { Roles } from '../common/decorators/auth.decorators.js';
-import { ApiError } from '../common/errors/api-error.js';
-import { WsExceptionFilter } from '../common/filters/ws-exception.filter.js';
-import { WsJwtGuard } from '../common/guards/ws-jwt.guard.js';
-import { EmptyPayloadPipe } from '../common/pipes/empty-payload.pipe.js';
-import { createValidationPipe } from '../common/validation.js';
-import { MetricsService } from '../observability/metrics.service.js';
-import { SecurityEventLogger } from '../security/security-event.logger.js';
-import { AuthRefreshDto } from './dto/auth-refresh.dto.js';
-import { NotificationCreateDto } from './dto/notification-create.dto.js';
-import { NotificationMarkReadDto } from './dto/notification-mark-read.dto.js';
-import { NotificationSyncDto } from './dto/notification-query.dto.js';
+import type { AppConfig } from '../../config/app-config.js';
+import { Roles } from '../../common/decorators/auth.decorators.js';
+import { ApiError } from '../../common/errors/api-error.js';
+import { WsExceptionFilter } from './ws-exception.filter.js';
+import { WsJwtGuard } from './ws-session.guard.js';
+import { EmptyPayloadPipe } from '../../common/pipes/empty-payload.pipe.js';
+import { createValidationPipe } from '../../common/validation.js';
+import { MetricsService } from '../../observability/metrics.service.js';
+import { SecurityEventLogger } from '../../security/security-event.logger.js';
+import { AuthRefreshDto } from '../dto/auth-refresh.dto.js';
+import { NotificationCreateDto } from '../dto/notification-create.dto.js';
+import { NotificationMarkReadDto } from '../dto/notification-mark-read.dto.js';
+import { NotificationSyncDto } from '../dto/notification-query.dto.js';
 import type { GatewayNamespace, GatewaySocket } from './gateway-socket.js';
 import { HandshakeAuthenticator } from './handshake-authenticator.js';
-import { roomsFor, userRoom } from './notification-audience.js';
-import { NotificationFanout, type EventPayload, type DeliverableEvent, type SessionIdentity, type SessionMatch } from './notification-fanout.js';
-import { NotificationService } from './notification.service.js';
+import { roomsFor, userRoom } from '../notification-audience.js';
+import { NotificationFanout, type EventPayload, type DeliverableEvent, type SessionIdentity, type SessionMatch } from '../notification-fanout.js';
+import { NotificationService } from '../notification.service.js';
 import { boundOutboundQueue } from './outbound-bound.js';
 import { REFRESH_REFUSED, SessionRefresh } from './session-refresh.js';
 
