@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { JwksDocumentError, KID_SHAPE, parseJwks } from '../auth/jwks-document.js';
+import { JwksDocumentError, KID_SHAPE, parseJwks } from './jwks-document.js';
 import type { AppConfig, HttpBudgetsConfig, JwksConfig, JwtAlgorithm, JwtConfig, LogFormat, LogLevel, NodeEnv, RedisConfig, StaticVerificationKey } from './app-config.js';
 import { ConfigError } from './config-error.js';
 

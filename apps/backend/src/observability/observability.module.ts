@@ -1,6 +1,6 @@
 import { Global, Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
-import { ConnectionMonitor } from './connection-monitor.js';
+import { ConnectionMonitor } from '../security/connection-monitor.js';
 import { DependencyHealth } from './dependency.health.js';
 import { MetricsService } from './metrics.service.js';
 import { GatewayConfigModule } from '../config/gateway-config.module.js';

@@ -19,7 +19,7 @@ import {
   type SyncAck,
 } from '@notify-gateway/contracts';
 import type { AppConfig } from '../../config/app-config.js';
-import { Roles } from '../../common/decorators/auth.decorators.js';
+import { Roles } from '../../auth/http/auth.decorators.js';
 import { ApiError } from '../../common/errors/api-error.js';
 import { WsExceptionFilter } from './ws-exception.filter.js';
 import { WsJwtGuard } from './ws-session.guard.js';

@@ -5,7 +5,7 @@ import { UserDirectory } from '../../auth/user-directory.js';
 import type { GatewaySocket } from './gateway-socket.js';
 import { SessionReconciler } from '../session-reconciler.js';
 import { SecurityEventLogger } from '../../security/security-event.logger.js';
-import { ROLES } from '../../common/decorators/auth.decorators.js';
+import { ROLES } from '../../auth/http/auth.decorators.js';
 import { ApiError } from '../../common/errors/api-error.js';
 
 /**

@@ -4,9 +4,9 @@ import type { StreamTicketResponse } from '@notify-gateway/contracts';
 import type { Request, Response } from 'express';
 import type { AuthenticatedUser } from '../../auth/authenticated-user.js';
 import { clientIp } from '../../common/client-ip.js';
-import { CurrentUser, Public } from '../../common/decorators/auth.decorators.js';
+import { CurrentUser, Public } from '../../auth/http/auth.decorators.js';
 import { ApiError } from '../../common/errors/api-error.js';
-import { SpendBudget } from '../../common/guards/request-budget.guard.js';
+import { SpendBudget } from '../../auth/http/request-budget.guard.js';
 import { ApiErrors } from '../../common/openapi/api-errors.decorator.js';
 import { StreamTicketDto } from '../../common/openapi/response.dto.js';
 import { MetricsService } from '../../observability/metrics.service.js';
@@ -19,7 +19,7 @@ import { StreamAuthenticator } from './stream-authenticator.js';
 import { decodePosition, PositionSyntaxError } from '../streams/stream-position.js';
 import { CURSOR_SHAPE, StreamReplay, type ReplayStart } from './stream-replay.js';
 import { StreamTicketStore } from './stream-ticket.store.js';
-import { GatewayHttp } from '../../common/decorators/gateway-http.decorator.js';
+import { GatewayHttp } from '../../auth/http/gateway-http.decorator.js';
 
 /** The SSE transport: tickets for EventSource, and the stream itself. */
 @ApiTags('notifications')

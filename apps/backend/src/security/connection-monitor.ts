@@ -2,9 +2,9 @@ import { Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/com
 import { ConfigService } from '@nestjs/config';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import type { AppConfig } from '../config/app-config.js';
-import { ConnectionLimiter } from '../security/connection-limiter.js';
-import { SecurityEventLogger } from '../security/security-event.logger.js';
-import { MetricsService } from './metrics.service.js';
+import { ConnectionLimiter } from './connection-limiter.js';
+import { SecurityEventLogger } from './security-event.logger.js';
+import { MetricsService } from '../observability/metrics.service.js';
 
 /** Alert thresholds of the audit plan. */
 export const THRESHOLDS = {
