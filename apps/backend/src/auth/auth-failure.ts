@@ -16,7 +16,10 @@ export type AuthFailureReason =
   // Key rotation, revocation and lifetime (issue 18).
   | 'UNKNOWN_KEY'
   | 'TOKEN_REVOKED'
-  | 'LIFETIME_TOO_LONG';
+  | 'LIFETIME_TOO_LONG'
+  // A stream's credential: a JWT in the URL, or a ticket alongside a header.
+  | 'TOKEN_IN_URL'
+  | 'CONFLICTING_CREDENTIALS';
 
 export class AuthFailure extends Error {
   constructor(readonly reason: AuthFailureReason) {

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module.js';
 import { WsExceptionFilter } from './socket/ws-exception.filter.js';
 import { WsJwtGuard } from './socket/ws-session.guard.js';
+import { ConnectionAdmission } from './admission/connection-admission.js';
 import { ConnectionService } from './connection.service.js';
 import { EngineAdmission } from './socket/engine-admission.js';
 import { HandshakeAuthenticator } from './socket/handshake-authenticator.js';
@@ -35,6 +36,7 @@ import { GatewayConfigModule } from '../config/gateway-config.module.js';
     NotificationFanout,
     ConnectionService,
     NotificationGateway,
+    ConnectionAdmission,
     HandshakeAuthenticator,
     SessionReconciler,
     WsJwtGuard,
