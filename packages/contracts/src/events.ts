@@ -115,6 +115,8 @@ export interface CreateNotificationPayload {
   priority?: NotificationPriority;
   userId?: string;
   scope?: NotificationScope;
+  /** Scope TENANT: defaults to the caller's tenant; another tenant needs SUPER_ADMIN. */
+  tenantId?: string;
   data?: Record<string, unknown>;
 }
 
@@ -159,6 +161,16 @@ export interface ResetEvent {
 }
 
 /** REST shapes. */
+export interface LoginRequest {
+  email: string;
+  password: string;
+}
+/** `GET /notifications`: `position` (docs/DELIVERY.md) or the old `after` cursor; `limit` ≤ NOTIFICATION_LIMITS.pageMax. */
+export interface NotificationListQuery {
+  position?: string;
+  after?: string;
+  limit?: number;
+}
 export interface LoginResponse {
   accessToken: string;
   tokenType: 'Bearer';
@@ -178,7 +190,6 @@ export interface NotificationPage {
 
 /** `POST /notifications/batch`: up to NOTIFICATION_LIMITS.batchMax items, all validated first. */
 export interface NotificationBatchItem extends CreateNotificationPayload {
-  tenantId?: string;
   idempotencyKey?: string;
 }
 export interface NotificationBatchRequest {

@@ -17,6 +17,7 @@ import {
   type MarkReadAck,
   type SessionEndCode,
   type SyncAck,
+  timerDelayUntil,
 } from '@notify-gateway/contracts';
 import type { AppConfig } from '../../config/app-config.js';
 import { Roles } from '../../auth/http/auth.decorators.js';
@@ -38,9 +39,6 @@ import { NotificationFanout, type EventPayload, type DeliverableEvent, type Sess
 import { NotificationService } from '../notification.service.js';
 import { boundOutboundQueue } from './outbound-bound.js';
 import { REFRESH_REFUSED, SessionRefresh } from './session-refresh.js';
-
-/** Longest timer Node accepts; tokens living longer are re-checked per message anyway. */
-const MAX_TIMER_MS = 2_147_483_647;
 
 /**
  * Thin transport: sockets are authenticated before they exist (HandshakeAuthenticator), join
@@ -176,7 +174,8 @@ export class NotificationGateway implements OnGatewayInit, OnGatewayConnection, 
 
   private scheduleExpiry(socket: GatewaySocket): void {
     const { user } = socket.data;
-    const delay = Math.min(Math.max(user.exp * 1000 - Date.now(), 0), MAX_TIMER_MS);
+    // Tokens living longer than a timer can wait are re-checked per message anyway.
+    const delay = timerDelayUntil(user.exp * 1000);
     socket.data.expiryTimer = setTimeout(() => {
       this.security.log('TOKEN_EXPIRED', { clientId: socket.id, userId: user.userId, tenantId: user.tenantId, ip: socket.data.ip });
       socket.emit('notification:session-expiring', { code: 'TOKEN_EXPIRED' });
