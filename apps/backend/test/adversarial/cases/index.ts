@@ -9,11 +9,12 @@ import { socketCases } from './sockets';
 import { tokenLifecycleCases } from './token-lifecycle';
 import { streamCases } from './streams';
 import { tokenCases } from './tokens';
+import { unknownKeyCases } from './unknown-keys';
 import { userStateCases } from './user-state';
 
 /** Every hostile case, in the order a pass runs them. */
 export function allCases(): HostileCase[] {
-  return [...tokenCases, ...tokenLifecycleCases, ...originCases, ...protocolCases, ...payloadCases, ...httpCases, ...abuseHttpCases, ...userStateCases, ...socketCases, ...moduleCases, ...streamCases];
+  return [...tokenCases, ...tokenLifecycleCases, ...originCases, ...protocolCases, ...payloadCases, ...httpCases, ...abuseHttpCases, ...userStateCases, ...socketCases, ...moduleCases, ...streamCases, ...unknownKeyCases];
 }
 
 export function countByCategory(cases: HostileCase[]): Record<Category, number> {
