@@ -1,5 +1,5 @@
 // Lint for the bugs a type checker does not catch: dropped promises in socket handlers are
-// silently lost notifications (STYLE.md, habit 10).
+// silently lost notifications.
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(

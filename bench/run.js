@@ -4,7 +4,7 @@
  *
  * Load benchmark of the notification gateway against a bare socket.io server, on this machine,
  * over loopback only. Creates its own database (dropped at the end), starts the servers and
- * the load generators as child processes, runs the scenarios of issue 9, prints a table and
+ * the load generators as child processes, runs the scenarios docs/BENCHMARKS.md describes, prints a table and
  * writes bench/results/latest.json (+ docs/BENCHMARKS.md for a full run).
  *
  * Everything is bounded: every connection phase, publishing run and wait has a count and a

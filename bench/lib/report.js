@@ -232,7 +232,7 @@ function markdown(results, root) {
   const analysis = existsSync(analysisFile) ? readFileSync(analysisFile, 'utf8').trim() : '_bench/ANALYSIS.md is missing._';
   const checks = mdTable(
     (results.targets ?? []).map((/** @type {any} */ t) => [t.target, t.measured, t.met === null ? 'n/a' : t.met ? '✅ met' : '❌ missed']),
-    ['target (issue 9)', 'measured', ''],
+    ['target', 'measured', ''],
   );
   const profile = results.profile;
   let profileSection = '_Not profiled in this run._';

@@ -7,7 +7,7 @@ export const CLIENT_EVENTS = {
   markAllRead: 'notification:mark-all-read',
   sync: 'notification:sync',
   create: 'notification:create',
-  /** In-band token refresh (issue 18); servers before it do not answer. */
+  /** In-band token refresh; servers before it do not answer. */
   refresh: 'auth:refresh',
 } as const;
 

@@ -13,7 +13,7 @@ export type AuthFailureReason =
   | 'INACTIVE_USER'
   | 'INVALID_TICKET'
   | 'INVALID_CREDENTIALS'
-  // Key rotation, revocation and lifetime (issue 18).
+  // Key rotation, revocation and lifetime.
   | 'UNKNOWN_KEY'
   | 'TOKEN_REVOKED'
   | 'LIFETIME_TOO_LONG'

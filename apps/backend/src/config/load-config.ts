@@ -110,7 +110,7 @@ export function loadConfig(env: Env): LoadedConfig {
   return { config, warnings };
 }
 
-/** REST and SSE request budgets (issue 14, finding 5), per user per window. */
+/** REST and SSE request budgets (docs/SECURITY.md, REST and SSE abuse finding 5), per user per window. */
 function loadHttpBudgets(env: Env): HttpBudgetsConfig {
   const budget = (name: string, fallback: number): number => integer(env, name, fallback, 1, 1000000);
   return {
@@ -167,7 +167,7 @@ function loadJwt(env: Env, isProduction: boolean, warnings: string[]): JwtConfig
   return { ...common, verifyKey: publicKey, signKey: pem(env, 'JWT_PRIVATE_KEY') ?? null, generatedSecret: false };
 }
 
-// --- Key rotation, JWKS and lifetime (issue 18) ------------------------------------------------
+// --- Key rotation, JWKS and lifetime ------------------------------------------------
 
 type KeyRotationConfig = Pick<JwtConfig, 'keyId' | 'staticKeys' | 'jwks' | 'maxLifetimeSec'>;
 

@@ -8,7 +8,7 @@ import { freshUser } from '../support/sse';
 import { connect, nextEvent, request, settle, waitForDisconnect } from '../support/sockets';
 import { startApp, type RunningApp } from '../support/test-app';
 
-/** In-band refresh (`auth:refresh`, issue 18): the session's expiry moves, nothing reconnects. */
+/** In-band refresh (`auth:refresh`): the session's expiry moves, nothing reconnects. */
 const LIFETIME_SEC = 10;
 
 describe('in-band token refresh', () => {

@@ -30,7 +30,7 @@ const UNKNOWN_SID_UPGRADE =
   `Content-Length: ${Buffer.byteLength(UNKNOWN_SID_BODY)}\r\n\r\n${UNKNOWN_SID_BODY}`;
 
 /**
- * The socket.io server as configuration and the security plan want it: origin enforced on every
+ * The socket.io server as configuration and docs/SECURITY.md want it: origin enforced on every
  * handshake (websocket upgrade included), bounded messages, the authentication deadline, and the
  * Redis adapter when several instances share rooms.
  */

@@ -36,7 +36,7 @@ export class WsExceptionFilter implements ExceptionFilter {
       const failure: AckFailure = { ok: false, error: body };
       (ack as (response: AckFailure) => void)(failure);
     }
-    // A refused privileged event spends the session's refusal allowance (issue 14, finding 2).
+    // A refused privileged event spends the session's refusal allowance (docs/SECURITY.md, socket abuse finding 2).
     if (body.code === 'FORBIDDEN' && user) this.budget.noteRefusal(socket, `forbidden ${String(event)}`);
   }
 }
