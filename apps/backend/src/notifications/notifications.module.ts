@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module.js';
 import { WsExceptionFilter } from './socket/ws-exception.filter.js';
-import { WsJwtGuard } from './socket/ws-session.guard.js';
+import { WsSessionGuard } from './socket/ws-session.guard.js';
 import { ConnectionAdmission } from './admission/connection-admission.js';
 import { ConnectionService } from './connection.service.js';
 import { EngineAdmission } from './socket/engine-admission.js';
@@ -39,7 +39,7 @@ import { GatewayConfigModule } from '../config/gateway-config.module.js';
     ConnectionAdmission,
     HandshakeAuthenticator,
     SessionReconciler,
-    WsJwtGuard,
+    WsSessionGuard,
     SocketEventBudget,
     EngineAdmission,
     WsExceptionFilter,

@@ -23,7 +23,7 @@ import type { AppConfig } from '../../config/app-config.js';
 import { Roles } from '../../auth/http/auth.decorators.js';
 import { ApiError } from '../../common/errors/api-error.js';
 import { WsExceptionFilter } from './ws-exception.filter.js';
-import { WsJwtGuard } from './ws-session.guard.js';
+import { WsSessionGuard } from './ws-session.guard.js';
 import { EmptyPayloadPipe } from '../../common/pipes/empty-payload.pipe.js';
 import { createValidationPipe } from '../../common/validation.js';
 import { MetricsService } from '../../observability/metrics.service.js';
@@ -45,7 +45,7 @@ import { REFRESH_REFUSED, SessionRefresh } from './session-refresh.js';
  * server-assigned rooms, and lose the session when the token expires. Handlers delegate.
  */
 @WebSocketGateway({ namespace: NOTIFICATIONS_NAMESPACE })
-@UseGuards(WsJwtGuard)
+@UseGuards(WsSessionGuard)
 @UsePipes(createValidationPipe())
 @UseFilters(WsExceptionFilter)
 export class NotificationGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect, BeforeApplicationShutdown, OnApplicationShutdown {

@@ -10,7 +10,7 @@ import { NOTIFICATIONS_NAMESPACE } from '@notify-gateway/contracts';
 import { peerAddress } from '../../common/client-ip.js';
 import type { AppConfig } from '../../config/app-config.js';
 import { guardUnawaitedCommands } from '../../core/redis/guard-unawaited-commands.js';
-import { RedisService } from '../../core/redis/redis.module.js';
+import { RedisService } from '../../core/redis/redis.service.js';
 import { MetricsService } from '../../observability/metrics.service.js';
 import { OriginPolicy } from '../../security/origin-policy.js';
 import { SecurityEventLogger } from '../../security/security-event.logger.js';

@@ -15,7 +15,7 @@ import { ApiError } from '../../common/errors/api-error.js';
  * (SessionReconciler) before anything runs with the old one — then the handler's roles.
  */
 @Injectable()
-export class WsJwtGuard implements CanActivate {
+export class WsSessionGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly security: SecurityEventLogger,
