@@ -316,7 +316,8 @@ npm run bench -- --publish       # scenario 6 only: publishing beside the floor 
 npm run bench -- --no-profile    # skip the --cpu-prof pass
 node bench/profile-summary.js bench/results/profiles/<file>.cpuprofile [--from µs --to µs]
 node bench/lib/report.js         # re-render this file from bench/results/latest.json (e.g. after editing bench/ANALYSIS.md)
-npx tsc -p bench                 # type-check the harness (plain CommonJS with JSDoc types)
+node bench/run.js --help         # every flag
+npx tsc -p bench                 # type-check the harness (plain CommonJS with JSDoc types; part of npm run typecheck)
 \`\`\`
 
 \`npm run bench\` builds first (\`npm run build\`), then runs \`node bench/run.js\`.
