@@ -95,7 +95,7 @@ namespace.on('connection', (socket) => {
   const auth = socket.handshake.auth ?? {};
   const rooms = [`user:${auth.uid}`];
   if (auth.admin) rooms.push(`tenant:${auth.tid}`);
-  socket.join(rooms);
+  void socket.join(rooms);
 });
 
 server.listen(port, host, () => {
@@ -103,7 +103,7 @@ server.listen(port, host, () => {
 });
 
 const stop = () => {
-  io.close();
+  void io.close();
   server.close(() => process.exit(0));
   setTimeout(() => process.exit(0), 3000).unref();
 };

@@ -272,7 +272,7 @@ async function runKind(ctx, kind, balancer, generators, plan, kill) {
     return result;
   } finally {
     await Promise.all(generators.map((g) => g.call('closeAll', {}, 30_000).catch(() => undefined)));
-    await Promise.all(instances.map((child) => (child ? ctx.children.stopChild(child, 15_000) : undefined)));
+    await Promise.all(instances.filter((child) => child !== undefined && child !== null).map((child) => ctx.children.stopChild(child, 15_000)));
   }
 }
 

@@ -76,4 +76,34 @@ function packageVersions(root) {
   return versions;
 }
 
-module.exports = { machineInfo, packageVersions, packageVersion };
+/**
+ * PostgreSQL's and Redis's versions, null for one that does not answer.
+ * @param {string} root @param {string} adminDbUrl @param {string} redisUrl
+ */
+async function versionsOfServices(root, adminDbUrl, redisUrl) {
+  const { Client } = require('pg');
+  /** @type {{ postgres: string | null, redis: string | null }} */
+  const out = { postgres: null, redis: null };
+  const client = new Client({ connectionString: adminDbUrl, connectionTimeoutMillis: 3000 });
+  try {
+    await client.connect();
+    out.postgres = (await client.query('SHOW server_version')).rows[0].server_version;
+  } catch {
+    // reported as null
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+  try {
+    const Redis = require(require.resolve('ioredis', { paths: [join(root, 'apps/backend')] }));
+    const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 2000 });
+    await redis.connect();
+    const info = await redis.info('server');
+    out.redis = /redis_version:(\S+)/.exec(info)?.[1] ?? null;
+    redis.disconnect();
+  } catch {
+    // reported as null
+  }
+  return out;
+}
+
+module.exports = { machineInfo, packageVersions, packageVersion, versionsOfServices };

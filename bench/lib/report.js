@@ -232,7 +232,7 @@ function markdown(results, root) {
   const analysis = existsSync(analysisFile) ? readFileSync(analysisFile, 'utf8').trim() : '_bench/ANALYSIS.md is missing._';
   const checks = mdTable(
     (results.targets ?? []).map((/** @type {any} */ t) => [t.target, t.measured, t.met === null ? 'n/a' : t.met ? '✅ met' : '❌ missed']),
-    ['target (issue 9)', 'measured', ''],
+    ['target', 'measured', ''],
   );
   const profile = results.profile;
   let profileSection = '_Not profiled in this run._';
@@ -317,7 +317,8 @@ npm run bench -- --store         # store growth only: own database filled to 1M 
 npm run bench -- --no-profile    # skip the --cpu-prof pass
 node bench/profile-summary.js bench/results/profiles/<file>.cpuprofile [--from µs --to µs]
 node bench/lib/report.js         # re-render this file from bench/results/latest.json (e.g. after editing bench/ANALYSIS.md)
-npx tsc -p bench                 # type-check the harness (plain CommonJS with JSDoc types)
+node bench/run.js --help         # every flag
+npx tsc -p bench                 # type-check the harness (plain CommonJS with JSDoc types; part of npm run typecheck)
 \`\`\`
 
 \`npm run bench\` builds first (\`npm run build\`), then runs \`node bench/run.js\`.

@@ -77,7 +77,7 @@ namespace.on('connection', (socket) => {
   const auth = socket.handshake.auth ?? {};
   const rooms = [`user:${auth.uid}`];
   if (auth.admin) rooms.push(`tenant:${auth.tid}`);
-  socket.join(rooms);
+  void socket.join(rooms);
 });
 
 pool
@@ -89,7 +89,7 @@ pool
   });
 
 const stop = () => {
-  io.close();
+  void io.close();
   server.close(() => void pool.end().finally(() => process.exit(0)));
   setTimeout(() => process.exit(0), 3000).unref();
 };

@@ -1,4 +1,4 @@
-import type { AuthRefreshAck, ClientToServerEvents, ServerToClientEvents } from '@notify-gateway/contracts';
+import { MAX_TIMER_MS, type AuthRefreshAck, type ClientToServerEvents, type ServerToClientEvents } from '@notify-gateway/contracts';
 import type { Socket } from 'socket.io-client';
 import { NotificationClientError } from './errors.js';
 import type { TokenProvider } from './types.js';
@@ -53,7 +53,8 @@ export class InBandRefresh {
     const remaining = this.expiresAtMs - Date.now();
     if (remaining <= 0) return;
     // Never sooner than halfway: a margin longer than the token's life must not loop.
-    const delay = Math.max(remaining - this.options.marginMs, remaining / 2);
+    // Capped at what a timer can wait: a longer delay would fire at once, and refresh in a loop.
+    const delay = Math.min(Math.max(remaining - this.options.marginMs, remaining / 2), MAX_TIMER_MS);
     const generation = this.generation;
     this.timer = setTimeout(() => void this.run(generation), delay);
   }

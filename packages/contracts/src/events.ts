@@ -7,7 +7,7 @@ export const CLIENT_EVENTS = {
   markAllRead: 'notification:mark-all-read',
   sync: 'notification:sync',
   create: 'notification:create',
-  /** In-band token refresh (issue 18); servers before it do not answer. */
+  /** In-band token refresh; servers before it do not answer. */
   refresh: 'auth:refresh',
 } as const;
 
@@ -121,6 +121,8 @@ export interface CreateNotificationPayload {
   priority?: NotificationPriority;
   userId?: string;
   scope?: NotificationScope;
+  /** Scope TENANT: defaults to the caller's tenant; another tenant needs SUPER_ADMIN. */
+  tenantId?: string;
   data?: Record<string, unknown>;
 }
 
@@ -165,6 +167,16 @@ export interface ResetEvent {
 }
 
 /** REST shapes. */
+export interface LoginRequest {
+  email: string;
+  password: string;
+}
+/** `GET /notifications`: `position` (docs/DELIVERY.md) or the old `after` cursor; `limit` ≤ NOTIFICATION_LIMITS.pageMax. */
+export interface NotificationListQuery {
+  position?: string;
+  after?: string;
+  limit?: number;
+}
 export interface LoginResponse {
   accessToken: string;
   tokenType: 'Bearer';
@@ -184,7 +196,6 @@ export interface NotificationPage {
 
 /** `POST /notifications/batch`: up to NOTIFICATION_LIMITS.batchMax items, all validated first. */
 export interface NotificationBatchItem extends CreateNotificationPayload {
-  tenantId?: string;
   idempotencyKey?: string;
 }
 export interface NotificationBatchRequest {

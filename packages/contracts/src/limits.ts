@@ -41,3 +41,14 @@ export type NotificationScope = (typeof SCOPES)[number];
 
 export const ROLES = ['USER', 'ADMIN', 'SUPER_ADMIN'] as const;
 export type Role = (typeof ROLES)[number];
+
+/** A notification cursor (`after`, Last-Event-ID's old form): a decimal id of 1–19 digits. */
+export const CURSOR_PATTERN = '^\\d{1,19}$';
+
+/** The longest delay a JavaScript timer takes (2^31 − 1 ms); a longer one fires at once. */
+export const MAX_TIMER_MS = 2_147_483_647;
+
+/** Milliseconds from `now` until `atMs`, as a timer can wait them: at least 0, at most MAX_TIMER_MS. */
+export function timerDelayUntil(atMs: number, now: number = Date.now()): number {
+  return Math.min(Math.max(atMs - now, 0), MAX_TIMER_MS);
+}

@@ -13,10 +13,13 @@ export type AuthFailureReason =
   | 'INACTIVE_USER'
   | 'INVALID_TICKET'
   | 'INVALID_CREDENTIALS'
-  // Key rotation, revocation and lifetime (issue 18).
+  // Key rotation, revocation and lifetime.
   | 'UNKNOWN_KEY'
   | 'TOKEN_REVOKED'
-  | 'LIFETIME_TOO_LONG';
+  | 'LIFETIME_TOO_LONG'
+  // A stream's credential: a JWT in the URL, or a ticket alongside a header.
+  | 'TOKEN_IN_URL'
+  | 'CONFLICTING_CREDENTIALS';
 
 export class AuthFailure extends Error {
   constructor(readonly reason: AuthFailureReason) {

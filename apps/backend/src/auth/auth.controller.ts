@@ -3,13 +3,13 @@ import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTa
 import type { Request } from 'express';
 import type { LoginResponse } from '@notify-gateway/contracts';
 import { clientIp } from '../common/client-ip.js';
-import { CurrentUser, Public } from '../common/decorators/auth.decorators.js';
+import { CurrentUser, Public } from './http/auth.decorators.js';
 import { ApiErrors } from '../common/openapi/api-errors.decorator.js';
 import { LoginResponseDto } from '../common/openapi/response.dto.js';
 import { AuthService } from './auth.service.js';
 import type { AuthenticatedUser } from './authenticated-user.js';
 import { LoginDto } from './dto/login.dto.js';
-import { GatewayHttp } from '../common/decorators/gateway-http.decorator.js';
+import { GatewayHttp } from './http/gateway-http.decorator.js';
 
 @ApiTags('auth')
 @GatewayHttp()

@@ -3,7 +3,7 @@ import { ConfigService } from '@nestjs/config';
 import type { AppConfig, JwksConfig } from '../config/app-config.js';
 import { ConfigError } from '../config/config-error.js';
 import { MetricsService } from '../observability/metrics.service.js';
-import { parseJwks, type JwkVerificationKey } from './jwks-document.js';
+import { parseJwks, type JwkVerificationKey } from '../config/jwks-document.js';
 
 /**
  * The identity provider's keys from JWT_JWKS_URL: fetched with a timeout and a size bound,

@@ -3,7 +3,7 @@ import { ConfigService } from '@nestjs/config';
 import { SESSION_END_CODES, type SessionEndCode } from '@notify-gateway/contracts';
 import type { AppConfig } from '../config/app-config.js';
 import { ApiError } from '../common/errors/api-error.js';
-import { RedisService } from '../core/redis/redis.module.js';
+import { RedisService } from '../core/redis/redis.service.js';
 import type { RedisClient } from '../core/redis/redis.factory.js';
 import { MetricsService } from '../observability/metrics.service.js';
 

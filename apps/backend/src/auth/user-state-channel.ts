@@ -3,7 +3,7 @@ import { ConfigService } from '@nestjs/config';
 import { randomUUID } from 'node:crypto';
 import type { AppConfig } from '../config/app-config.js';
 import type { RedisClient } from '../core/redis/redis.factory.js';
-import { RedisService } from '../core/redis/redis.module.js';
+import { RedisService } from '../core/redis/redis.service.js';
 import { MetricsService } from '../observability/metrics.service.js';
 import { UserDirectory } from './user-directory.js';
 

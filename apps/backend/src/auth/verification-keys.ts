@@ -3,7 +3,7 @@ import { ConfigService } from '@nestjs/config';
 import { createPublicKey, createSecretKey, type KeyObject } from 'node:crypto';
 import type { AppConfig, JwtAlgorithm, JwtConfig } from '../config/app-config.js';
 import { AuthFailure } from './auth-failure.js';
-import { KID_SHAPE, parseJwks } from './jwks-document.js';
+import { KID_SHAPE, parseJwks } from '../config/jwks-document.js';
 import { JwksKeySource } from './jwks-key-source.js';
 
 /** A key a token may be verified with, pinned to one algorithm. */

@@ -5,6 +5,25 @@ import { toFieldErrors } from './errors/validation-errors.js';
 /** Deeper than any valid payload; deeper input is refused before anything recurses into it. */
 export const MAX_PAYLOAD_DEPTH = 64;
 
+/** Payload classes on which an own `__proto__` key is refused (see RefuseProtoKey). */
+const REFUSING_PROTO_KEY = new WeakSet<object>();
+
+/**
+ * An own `__proto__` key (which JSON.parse creates) never reaches class-validator: class-transformer
+ * drops it, so whitelisting cannot name it. On payloads marked with this it is refused as the
+ * unknown field it is, the way every other unknown field is.
+ */
+export function RefuseProtoKey(): ClassDecorator {
+  return (target) => {
+    REFUSING_PROTO_KEY.add(target);
+  };
+}
+
+function refusesProtoKey(metatype: unknown): boolean {
+  for (let type = metatype; typeof type === 'function'; type = Object.getPrototypeOf(type)) if (REFUSING_PROTO_KEY.has(type)) return true;
+  return false;
+}
+
 /**
  * Nest's ValidationPipe (and class-transformer after it) walk a payload recursively: a body of a
  * few thousand nested arrays overflows the stack and would surface as a 500. The depth is checked
@@ -17,8 +36,15 @@ class BoundedValidationPipe extends ValidationPipe {
         { field: '(payload)', messages: [`payload must not nest deeper than ${MAX_PAYLOAD_DEPTH} levels`] },
       ]);
     }
+    if (this.toValidate(metadata) && refusesProtoKey(metadata.metatype) && isObject(value) && Object.hasOwn(value, '__proto__')) {
+      throw new ApiError(400, 'VALIDATION_FAILED', undefined, [{ field: '__proto__', messages: ['property __proto__ should not exist'] }]);
+    }
     return super.transform(value, metadata);
   }
+}
+
+function isObject(value: unknown): value is object {
+  return value !== null && typeof value === 'object';
 }
 
 function deeperThan(root: unknown, limit: number): boolean {

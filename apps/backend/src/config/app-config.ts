@@ -29,7 +29,7 @@ export interface JwtConfig {
   clockToleranceSec: number;
   /** Longest token accepted, in characters. */
   maxTokenLength: number;
-  // --- Key rotation, JWKS and lifetime (issue 18) ---
+  // --- Key rotation, JWKS and lifetime ---
   /** JWT_KEY_ID: the primary key's `kid`, also written on login tokens. */
   keyId?: string;
   /** Further verification keys with their `kid`, from JWT_SECRETS and JWT_PUBLIC_KEYS. */
@@ -158,7 +158,7 @@ export interface AppConfig {
     /** Interval of the re-check of this instance's sessions against PostgreSQL. */
     sweepIntervalMs: number;
   };
-  /** Abuse bounds per engine connection and socket, and the security log's sampling (issue 14). */
+  /** Abuse bounds per engine connection and socket, and the security log's sampling. */
   abuse: {
     /** Namespace CONNECT packets one engine connection may send before it is closed. */
     maxConnectAttempts: number;

@@ -337,7 +337,7 @@ describe('loadConfig', () => {
     });
   });
 
-  describe('key rotation, JWKS and lifetime (issue 18)', () => {
+  describe('key rotation, JWKS and lifetime', () => {
     const jwk = { ...generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ format: 'jwk' }), kid: 'rsa-1' };
 
     it('has no key sets, no JWKS and no lifetime bound by default', () => {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { JwksDocumentError, KID_SHAPE, parseJwks } from '../auth/jwks-document.js';
+import { JwksDocumentError, KID_SHAPE, parseJwks } from './jwks-document.js';
 import type { AppConfig, HttpBudgetsConfig, JwksConfig, JwtAlgorithm, JwtConfig, LogFormat, LogLevel, NodeEnv, RedisConfig, StaticVerificationKey } from './app-config.js';
 import { ConfigError } from './config-error.js';
 
@@ -122,7 +122,7 @@ export function loadConfig(env: Env): LoadedConfig {
   return { config, warnings };
 }
 
-/** REST and SSE request budgets (issue 14, finding 5), per user per window. */
+/** REST and SSE request budgets (docs/SECURITY.md, REST and SSE abuse finding 5), per user per window. */
 function loadHttpBudgets(env: Env): HttpBudgetsConfig {
   const budget = (name: string, fallback: number): number => integer(env, name, fallback, 1, 1000000);
   return {
@@ -179,7 +179,7 @@ function loadJwt(env: Env, isProduction: boolean, warnings: string[]): JwtConfig
   return { ...common, verifyKey: publicKey, signKey: pem(env, 'JWT_PRIVATE_KEY') ?? null, generatedSecret: false };
 }
 
-// --- Key rotation, JWKS and lifetime (issue 18) ------------------------------------------------
+// --- Key rotation, JWKS and lifetime ------------------------------------------------
 
 type KeyRotationConfig = Pick<JwtConfig, 'keyId' | 'staticKeys' | 'jwks' | 'maxLifetimeSec'>;
 

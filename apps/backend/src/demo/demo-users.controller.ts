@@ -2,8 +2,8 @@ import { Controller, Get, Query } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { IsEmail, MaxLength } from 'class-validator';
 import type { AuthenticatedUser } from '../auth/authenticated-user.js';
-import { CurrentUser, Roles } from '../common/decorators/auth.decorators.js';
-import { GatewayHttp } from '../common/decorators/gateway-http.decorator.js';
+import { CurrentUser, Roles } from '../auth/http/auth.decorators.js';
+import { GatewayHttp } from '../auth/http/gateway-http.decorator.js';
 import { ApiError } from '../common/errors/api-error.js';
 import { PrismaService } from '../core/prisma/prisma.service.js';
 

@@ -1,10 +1,10 @@
 import { Controller, Get, Param, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { Public } from '../common/decorators/auth.decorators.js';
+import { Public } from '../auth/http/auth.decorators.js';
 import { ApiError } from '../common/errors/api-error.js';
 import { DemoAssets } from './demo-assets.js';
-import { GatewayHttp } from '../common/decorators/gateway-http.decorator.js';
+import { GatewayHttp } from '../auth/http/gateway-http.decorator.js';
 
 /** The demo page and its scripts, same origin as the API (Helmet's CSP allows 'self' scripts only). */
 @Public()

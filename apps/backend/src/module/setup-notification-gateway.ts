@@ -1,7 +1,7 @@
 import type { INestApplication } from '@nestjs/common';
 import type { AppConfig } from '../config/app-config.js';
 import { GATEWAY_CONFIG } from '../config/gateway-config.module.js';
-import { NotificationsIoAdapter } from '../notifications/notifications-io.adapter.js';
+import { NotificationsIoAdapter } from '../notifications/socket/notifications-io.adapter.js';
 
 /**
  * What a module cannot do by itself: the socket.io adapter of the app. It enforces the origin

@@ -14,7 +14,11 @@ export interface DisconnectOptions {
   reason?: SessionEndCode;
 }
 
-/** For other modules: end a user's live sessions (sockets and streams) on every instance. */
+/**
+ * For other modules: end a user's live sessions (sockets and streams) on every instance, and
+ * optionally the tokens they hold. Ending sessions is all it does; letting a connection in is
+ * ConnectionAdmission's (admission/connection-admission.ts). The name is the public API's.
+ */
 @Injectable()
 export class ConnectionService {
   constructor(

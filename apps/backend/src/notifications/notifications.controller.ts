@@ -2,16 +2,16 @@ import { Body, Controller, Get, Headers, HttpCode, Param, ParseUUIDPipe, Patch, 
 import { ApiBearerAuth, ApiCreatedResponse, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { IDEMPOTENCY_KEY_PATTERN, type NotificationBatchResponse, type NotificationPage, type NotificationView } from '@notify-gateway/contracts';
 import type { AuthenticatedUser } from '../auth/authenticated-user.js';
-import { CurrentUser, Roles } from '../common/decorators/auth.decorators.js';
+import { CurrentUser, Roles } from '../auth/http/auth.decorators.js';
 import { ApiError } from '../common/errors/api-error.js';
-import { SpendBudget } from '../common/guards/request-budget.guard.js';
+import { SpendBudget } from '../auth/http/request-budget.guard.js';
 import { ApiErrors } from '../common/openapi/api-errors.decorator.js';
 import { CountDto, NotificationBatchResponseDto, NotificationPageDto, NotificationViewDto, OkCountDto } from '../common/openapi/response.dto.js';
 import { NotificationBatchDto } from './dto/notification-batch.dto.js';
 import { NotificationCreateDto } from './dto/notification-create.dto.js';
 import { NotificationListQueryDto } from './dto/notification-query.dto.js';
 import { NotificationService } from './notification.service.js';
-import { GatewayHttp } from '../common/decorators/gateway-http.decorator.js';
+import { GatewayHttp } from '../auth/http/gateway-http.decorator.js';
 
 const notFoundOnBadId = new ParseUUIDPipe({ exceptionFactory: () => new ApiError(404, 'NOT_FOUND') });
 

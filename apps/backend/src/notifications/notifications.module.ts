@@ -1,22 +1,23 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module.js';
-import { WsExceptionFilter } from '../common/filters/ws-exception.filter.js';
-import { WsJwtGuard } from '../common/guards/ws-jwt.guard.js';
+import { WsExceptionFilter } from './socket/ws-exception.filter.js';
+import { WsSessionGuard } from './socket/ws-session.guard.js';
+import { ConnectionAdmission } from './admission/connection-admission.js';
 import { ConnectionService } from './connection.service.js';
-import { EngineAdmission } from './engine-admission.js';
-import { HandshakeAuthenticator } from './handshake-authenticator.js';
+import { EngineAdmission } from './socket/engine-admission.js';
+import { HandshakeAuthenticator } from './socket/handshake-authenticator.js';
 import { NotificationFanout } from './notification-fanout.js';
 import { NotificationReader } from './notification-reader.js';
 import { NotificationWriter } from './notification-writer.js';
-import { NotificationGateway } from './notification.gateway.js';
+import { NotificationGateway } from './socket/notification.gateway.js';
 import { NotificationRepository } from './notification.repository.js';
 import { NotificationService } from './notification.service.js';
 import { NotificationsController } from './notifications.controller.js';
 import { NotificationPruner } from './retention/notification-pruner.js';
 import { SessionReconciler } from './session-reconciler.js';
-import { SocketEventBudget } from './socket-event-budget.js';
+import { SocketEventBudget } from './socket/socket-event-budget.js';
 import { RevokedSessions } from './revoked-sessions.js';
-import { SessionRefresh } from './session-refresh.js';
+import { SessionRefresh } from './socket/session-refresh.js';
 import { NotificationsStreamController } from './sse/notifications-stream.controller.js';
 import { SseHub } from './sse/sse-hub.js';
 import { StreamAuthenticator } from './sse/stream-authenticator.js';
@@ -36,9 +37,10 @@ import { GatewayConfigModule } from '../config/gateway-config.module.js';
     NotificationFanout,
     ConnectionService,
     NotificationGateway,
+    ConnectionAdmission,
     HandshakeAuthenticator,
     SessionReconciler,
-    WsJwtGuard,
+    WsSessionGuard,
     SocketEventBudget,
     EngineAdmission,
     WsExceptionFilter,

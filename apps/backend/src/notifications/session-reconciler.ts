@@ -13,7 +13,7 @@ const SWEEP_BATCH = 200;
  * Keeps this instance's live sessions in step with the users' state in PostgreSQL: an inactive
  * or deleted user's sessions end, a role or tenant change moves them into the right rooms. It
  * runs when a change is announced (UserStateChannel), when a socket event finds a change
- * (WsJwtGuard), when the Redis link comes back (changes may have been missed), and every
+ * (WsSessionGuard), when the Redis link comes back (changes may have been missed), and every
  * USER_STATE_SWEEP_INTERVAL_MS for changes nobody announced.
  */
 @Injectable()

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
 import { PrismaService } from '../core/prisma/prisma.service.js';
-import { RedisService } from '../core/redis/redis.module.js';
+import { RedisService } from '../core/redis/redis.service.js';
 
 const CHECK_TIMEOUT_MS = 2000;
 

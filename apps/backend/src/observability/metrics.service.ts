@@ -135,7 +135,7 @@ export class MetricsService {
     labelNames: ['bound'] as const,
     registers: [this.registry],
   });
-  // --- Token lifecycle (issue 18) ---
+  // --- Token lifecycle ---
   readonly jwksRefreshFailures = new Counter({
     name: 'notify_jwks_refresh_failures_total',
     help: 'JWKS fetches that failed (the last good key set stays in use)',

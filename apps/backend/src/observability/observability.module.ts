@@ -1,6 +1,5 @@
 import { Global, Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
-import { ConnectionMonitor } from './connection-monitor.js';
 import { DependencyHealth } from './dependency.health.js';
 import { MetricsService } from './metrics.service.js';
 import { GatewayConfigModule } from '../config/gateway-config.module.js';
@@ -8,7 +7,7 @@ import { GatewayConfigModule } from '../config/gateway-config.module.js';
 @Global()
 @Module({
   imports: [TerminusModule.forRoot({ logger: false }), GatewayConfigModule],
-  providers: [MetricsService, DependencyHealth, ConnectionMonitor],
+  providers: [MetricsService, DependencyHealth],
   // The routes (HealthController, MetricsController) are mounted by NotificationGatewayModule, as its options say.
   exports: [MetricsService, DependencyHealth, TerminusModule],
 })

@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { ConfigService } from '@nestjs/config';
 import type { AppConfig } from '../config/app-config.js';
-import { RedisService } from '../core/redis/redis.module.js';
+import { RedisService } from '../core/redis/redis.service.js';
 
 export type RateLimitDecision =
   | { allowed: true }

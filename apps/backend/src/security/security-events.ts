@@ -1,4 +1,4 @@
-/** Security event names, as operators search for them (CONTRACT.md, Logs). */
+/** Security event names, as operators search for them (docs/OPERATIONS.md). */
 export const SECURITY_EVENTS = [
   'WEBSOCKET_CONNECT',
   'AUTHENTICATION_SUCCESS',
@@ -16,7 +16,7 @@ export const SECURITY_EVENTS = [
   'HIGH_CONNECTION_USAGE',
   'HIGH_CONNECTION_FAILURE_RATE',
   'CONNECTION_METRICS',
-  // Token lifecycle (issue 18).
+  // Token lifecycle.
   'TOKEN_REVOKED',
   'TOKEN_REFRESHED',
 ] as const;

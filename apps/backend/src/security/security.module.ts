@@ -1,5 +1,6 @@
 import { Global, Module } from '@nestjs/common';
 import { ConnectionLimiter } from './connection-limiter.js';
+import { ConnectionMonitor } from './connection-monitor.js';
 import { OriginPolicy } from './origin-policy.js';
 import { RateLimiterFactory } from './rate-limiter.factory.js';
 import { RequestBudgets } from './request-budgets.js';
@@ -10,7 +11,7 @@ import { GatewayConfigModule } from '../config/gateway-config.module.js';
 @Global()
 @Module({
   imports: [GatewayConfigModule],
-  providers: [OriginPolicy, RateLimiterFactory, SecurityEventLogger, ConnectionLimiter, UserConnectionCounter, RequestBudgets],
+  providers: [OriginPolicy, RateLimiterFactory, SecurityEventLogger, ConnectionLimiter, UserConnectionCounter, RequestBudgets, ConnectionMonitor],
   exports: [OriginPolicy, RateLimiterFactory, SecurityEventLogger, ConnectionLimiter, RequestBudgets],
 })
 export class SecurityModule {}

@@ -2,7 +2,7 @@ import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/commo
 import { randomUUID } from 'node:crypto';
 import { ConfigService } from '@nestjs/config';
 import type { AppConfig } from '../config/app-config.js';
-import { RedisService } from '../core/redis/redis.module.js';
+import { RedisService } from '../core/redis/redis.service.js';
 import { MetricsService } from '../observability/metrics.service.js';
 
 /** How often this instance re-announces its connections; older entries belong to dead instances. */

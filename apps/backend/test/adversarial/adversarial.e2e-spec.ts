@@ -6,7 +6,7 @@ import { ABUSE_HTTP_ENV } from './cases/abuse-http';
 import { CATEGORIES, Harness, passed, type CaseReport, type Snapshot } from './harness';
 
 /**
- * The adversarial suite (issue 8). Two instances share one Redis under a key prefix of their
+ * The adversarial suite (docs/SECURITY.md describes it). Two instances share one Redis under a key prefix of their
  * own; the control user holds a socket on each and an SSE stream on A throughout. Pass 1 runs
  * every case as its own test; pass 2 runs the whole set again against the same two servers in
  * this process, then compares the heap (after a forced GC) and the open handles with their

@@ -11,7 +11,7 @@ import { idpKey, JwksServer } from '../support/jwks-server';
 import { startApp, type RunningApp } from '../support/test-app';
 
 /**
- * Key rotation through a JWKS URL (issue 18), on two instances sharing a Redis, with the
+ * Key rotation through a JWKS URL, on two instances sharing a Redis, with the
  * identity provider played by a local JWKS server: A → A+B → B under 50 live sockets and 10
  * SSE streams, then the JWKS server goes down.
  */

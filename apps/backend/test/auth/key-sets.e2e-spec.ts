@@ -7,7 +7,7 @@ import { idpKey } from '../support/jwks-server';
 import { freshUser, type TestUser } from '../support/sse';
 import { startApp, TEST_JWT_SECRET, type RunningApp } from '../support/test-app';
 
-/** Static key sets (JWT_SECRETS, JWT_PUBLIC_KEYS), the kid rules, and JWT_MAX_LIFETIME (issue 18, issue 14 finding 11). */
+/** Static key sets (JWT_SECRETS, JWT_PUBLIC_KEYS), the kid rules, and JWT_MAX_LIFETIME (docs/SECURITY.md, abuse findings). */
 const OLD_SECRET = 'rotation-old-secret-0123456789abcdef0123456789';
 const NEW_SECRET = 'rotation-new-secret-0123456789abcdef0123456789';
 

@@ -1,14 +1,14 @@
 import { createNotificationClient, type NotificationClient, type StateChange, type TokenRequestReason } from '@notify-gateway/client';
 import type { NotificationView } from '@notify-gateway/contracts';
-import { NotificationGateway } from '../../src/notifications/notification.gateway';
-import type { GatewayNamespace } from '../../src/notifications/gateway-socket';
+import { NotificationGateway } from '../../src/notifications/socket/notification.gateway';
+import type { GatewayNamespace } from '../../src/notifications/socket/gateway-socket';
 import { NotificationService } from '../../src/notifications/notification.service';
 import { scrape, total } from '../support/metrics';
 import { freshUser } from '../support/sse';
 import { connect, nextEvent, request, settle, waitForDisconnect } from '../support/sockets';
 import { startApp, type RunningApp } from '../support/test-app';
 
-/** In-band refresh (`auth:refresh`, issue 18): the session's expiry moves, nothing reconnects. */
+/** In-band refresh (`auth:refresh`): the session's expiry moves, nothing reconnects. */
 const LIFETIME_SEC = 10;
 
 describe('in-band token refresh', () => {

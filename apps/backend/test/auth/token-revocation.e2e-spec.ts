@@ -11,7 +11,7 @@ import { startApp, TEST_JWT_SECRET, type RunningApp } from '../support/test-app'
 import { demoUser, sql } from '../support/users';
 
 /**
- * Revocation (issue 18) on two instances sharing a Redis: logout by jti, the per-user
+ * Revocation on two instances sharing a Redis: logout by jti, the per-user
  * not-before of disconnectUser(…, { revokeTokens: true }), on socket.io, REST and SSE.
  */
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';

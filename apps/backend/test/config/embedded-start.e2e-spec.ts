@@ -7,7 +7,7 @@ import { freePort } from '../support/ports';
 import { ensureBuilt, killAll, ServerProcess } from '../support/server-process';
 
 /**
- * Issue 2's "Done when": with DATABASE_URL and REDIS_URL unset, `node apps/backend/dist/main.js`
+ * The embedded default: with DATABASE_URL and REDIS_URL unset, `node apps/backend/dist/main.js`
  * runs on embedded PGlite under DATA_DIR (migrated and seeded), logs in the demo users, and keeps
  * its data across a restart.
  */

@@ -7,7 +7,7 @@ import { startApp, type RunningApp } from '../support/test-app';
 import { tokenFor } from '../support/users';
 
 /**
- * Issue 14, finding 10: a handshake whose token cannot be checked because PostgreSQL is down was
+ * A finding of docs/SECURITY.md: a handshake whose token cannot be checked because PostgreSQL is down was
  * refused UNAUTHORIZED, and packages/client gave up for good. It is SERVICE_UNAVAILABLE now, and
  * the client retries it with backoff until the database is back.
  */

@@ -6,7 +6,7 @@ import { ALLOWED_ORIGIN, startApp, type RunningApp } from '../support/test-app';
 import { tokenFor } from '../support/users';
 
 /**
- * Issue 14, finding 3, behind a proxy: with TRUST_PROXY=1 the peer an engine.io session is bound
+ * A finding of docs/SECURITY.md, behind a proxy: with TRUST_PROXY=1 the peer an engine.io session is bound
  * to is the client address the proxy forwards, so two clients behind one proxy cannot use each
  * other's sid; and a polling client that stays where it is keeps working, upgrade included.
  */

@@ -4,7 +4,7 @@ import { startApp, type RunningApp } from '../support/test-app';
 import { tokenFor } from '../support/users';
 
 /**
- * Issue 14, findings 1 and 4: CONNECT_RATE_PER_IP is spent by engine.io handshakes (700 raw
+ * A finding of docs/SECURITY.md: CONNECT_RATE_PER_IP is spent by engine.io handshakes (700 raw
  * handshakes in 1.3 s were all accepted, only namespace CONNECTs counted), and no longer by each
  * namespace CONNECT (one socket repeating CONNECT used up its IP's budget for everyone behind it).
  */

@@ -4,7 +4,7 @@ import { tokenFor } from '../support/users';
 
 const INTERVAL_MS = 250;
 
-describe('connection monitor: periodic metrics line and alert lines at the audit plan thresholds', () => {
+describe('connection monitor: periodic metrics line and alert lines at its alert thresholds', () => {
   let running: RunningApp;
   const sockets: ClientSocket[] = [];
 
@@ -18,7 +18,7 @@ describe('connection monitor: periodic metrics line and alert lines at the audit
 
   const alerts = (name: string): Record<string, unknown>[] => running.logs.entries().filter((entry) => entry.msg === 'ALERT' && entry.alert === name);
 
-  it('logs CONNECTION_METRICS every interval with the audit plan figures', async () => {
+  it('logs CONNECTION_METRICS every interval with its figures', async () => {
     await settle(INTERVAL_MS * 2 + 100);
     const lines = running.logs.securityEvents('CONNECTION_METRICS');
     expect(lines.length).toBeGreaterThanOrEqual(2);

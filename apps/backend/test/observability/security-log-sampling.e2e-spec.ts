@@ -4,7 +4,7 @@ import { scrape, total } from '../support/metrics';
 import { startApp, type RunningApp } from '../support/test-app';
 
 /**
- * Issue 14, finding 1: a flood of refusals wrote one WARN line per packet (about 550k lines,
+ * A finding of docs/SECURITY.md: a flood of refusals wrote one WARN line per packet (about 550k lines,
  * 150 MB in 15 s). Security lines are sampled per (event, peer, user) now; every event is still
  * counted, the dropped lines too, and a summary line says what was dropped and from where.
  */

@@ -16,7 +16,7 @@ async function eventually(check: () => boolean | Promise<boolean>, ms = 10_000):
 }
 
 /**
- * Issue 14, finding 7: a deactivation made while Redis is down must not be lost. The instance
+ * A finding of docs/SECURITY.md: a deactivation made while Redis is down must not be lost. The instance
  * that made it cuts its own sessions and logs that the other instances could not be told; the
  * others re-check their sessions against PostgreSQL as soon as their Redis link is back (the
  * periodic sweep is set to an hour here, so it cannot be what ends them). A control user on

@@ -11,7 +11,7 @@ import { startApp, TEST_JWT_SECRET, type RunningApp } from '../support/test-app'
 import { demoUser, sql, tokenFor, type DemoEmail } from '../support/users';
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-/** Issue 19: a change takes effect on every instance within this, with the cache on. */
+/** A change takes effect on every instance within this, with the cache on. */
 const WITHIN_MS = 1000;
 
 interface Account {

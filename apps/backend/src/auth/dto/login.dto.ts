@@ -1,7 +1,9 @@
 import { ApiProperty } from '@nestjs/swagger';
+import type { LoginRequest } from '@notify-gateway/contracts';
 import { IsEmail, IsString, MaxLength, MinLength } from 'class-validator';
 
-export class LoginDto {
+/** `POST /auth/login`. */
+export class LoginDto implements LoginRequest {
   @ApiProperty({ format: 'email', example: 'user@acme.test' })
   @IsEmail()
   @MaxLength(254)

@@ -1,10 +1,12 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsUUID } from 'class-validator';
-import { SCOPES, type NotificationScope } from '@notify-gateway/contracts';
+import { SCOPES, type CreateNotificationPayload, type NotificationScope } from '@notify-gateway/contracts';
+import { RefuseProtoKey } from '../../common/validation.js';
 import { NotificationContentDto } from './notification-content.dto.js';
 
 /** `POST /notifications` and `notification:create`. */
-export class NotificationCreateDto extends NotificationContentDto {
+@RefuseProtoKey()
+export class NotificationCreateDto extends NotificationContentDto implements CreateNotificationPayload {
   /** Defaults to USER. USER needs userId; GLOBAL is for SUPER_ADMIN only. */
   @ApiPropertyOptional({ enum: SCOPES, default: 'USER', description: 'USER needs userId; GLOBAL is for SUPER_ADMIN only' })
   @IsOptional()

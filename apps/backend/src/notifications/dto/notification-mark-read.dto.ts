@@ -1,6 +1,8 @@
+import type { MarkReadPayload } from '@notify-gateway/contracts';
 import { IsUUID } from 'class-validator';
 
-export class NotificationMarkReadDto {
+/** `notification:mark-read`. */
+export class NotificationMarkReadDto implements MarkReadPayload {
   @IsUUID()
   notificationId!: string;
 }

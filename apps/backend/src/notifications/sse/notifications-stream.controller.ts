@@ -4,13 +4,12 @@ import type { StreamTicketResponse } from '@notify-gateway/contracts';
 import type { Request, Response } from 'express';
 import type { AuthenticatedUser } from '../../auth/authenticated-user.js';
 import { clientIp } from '../../common/client-ip.js';
-import { CurrentUser, Public } from '../../common/decorators/auth.decorators.js';
+import { CurrentUser, Public } from '../../auth/http/auth.decorators.js';
 import { ApiError } from '../../common/errors/api-error.js';
-import { SpendBudget } from '../../common/guards/request-budget.guard.js';
+import { SpendBudget } from '../../auth/http/request-budget.guard.js';
 import { ApiErrors } from '../../common/openapi/api-errors.decorator.js';
 import { StreamTicketDto } from '../../common/openapi/response.dto.js';
-import { MetricsService } from '../../observability/metrics.service.js';
-import { ConnectionLimiter, isRefusal, type ConnectionRefusal } from '../../security/connection-limiter.js';
+import { ConnectionAdmission } from '../admission/connection-admission.js';
 import { RequestBudgets } from '../../security/request-budgets.js';
 import { SecurityEventLogger } from '../../security/security-event.logger.js';
 import { roomsFor } from '../notification-audience.js';
@@ -19,7 +18,7 @@ import { StreamAuthenticator } from './stream-authenticator.js';
 import { decodePosition, PositionSyntaxError } from '../streams/stream-position.js';
 import { CURSOR_SHAPE, StreamReplay, type ReplayStart } from './stream-replay.js';
 import { StreamTicketStore } from './stream-ticket.store.js';
-import { GatewayHttp } from '../../common/decorators/gateway-http.decorator.js';
+import { GatewayHttp } from '../../auth/http/gateway-http.decorator.js';
 
 /** The SSE transport: tickets for EventSource, and the stream itself. */
 @ApiTags('notifications')
@@ -31,11 +30,10 @@ export class NotificationsStreamController {
   constructor(
     private readonly tickets: StreamTicketStore,
     private readonly authenticator: StreamAuthenticator,
-    private readonly limiter: ConnectionLimiter,
+    private readonly admission: ConnectionAdmission,
     private readonly hub: SseHub,
     private readonly replay: StreamReplay,
     private readonly security: SecurityEventLogger,
-    private readonly metrics: MetricsService,
     private readonly budgets: RequestBudgets,
   ) {}
 
@@ -71,19 +69,22 @@ export class NotificationsStreamController {
     const start = lastEventId(request);
     const ip = clientIp(request);
     const origin = typeof request.headers.origin === 'string' ? request.headers.origin : undefined;
-    this.metrics.connectionAttempts.inc({ transport: 'sse' });
-
-    const peerRefusal = await this.limiter.admitPeer(ip);
-    if (peerRefusal) throw this.refused(peerRefusal, { ip, origin });
-    const user = await this.authenticator.authenticate(request);
-    // A malformed or foreign position is refused before anything is spent or held.
-    if (start && 'position' in start) checkPosition(start.position, user);
-    // Budgets before the lease and the replay: a refused stream costs no database read.
-    const budgetFields = { userId: user.userId, tenantId: user.tenantId, ip, origin, transport: 'sse' as const };
-    await this.budgets.spend('streamConnect', user.userId, budgetFields);
-    if (start !== null) await this.budgets.spend('streamReplay', user.userId, budgetFields);
-    const lease = await this.limiter.acquire(user.userId, ip, 'sse');
-    if (isRefusal(lease)) throw this.refused(lease, { ip, origin, userId: user.userId, tenantId: user.tenantId });
+    const admission = await this.admission.admit({
+      transport: 'sse',
+      peer: { ip },
+      origin: request.headers.origin,
+      credential: () => this.authenticator.authenticate(request),
+      beforeLease: async (user) => {
+        // A malformed or foreign position is refused before anything is spent or held.
+        if (start && 'position' in start) checkPosition(start.position, user);
+        // Budgets before the lease and the replay: a refused stream costs no database read.
+        const budgetFields = { userId: user.userId, tenantId: user.tenantId, ip, origin, transport: 'sse' as const };
+        await this.budgets.spend('streamConnect', user.userId, budgetFields);
+        if (start !== null) await this.budgets.spend('streamReplay', user.userId, budgetFields);
+      },
+    });
+    if (!admission.admitted) throw admission.status === 500 ? new ApiError(500, 'INTERNAL_ERROR') : new ApiError(admission.status, admission.code);
+    const { user, lease } = admission;
 
     let positions;
     try {
@@ -109,12 +110,6 @@ export class NotificationsStreamController {
       this.logger.error({ err: error, clientId: stream.id }, 'stream replay failed');
       stream.abort();
     }
-  }
-
-  private refused(refusal: ConnectionRefusal, context: { ip: string; origin?: string; userId?: string; tenantId?: string }): ApiError {
-    this.metrics.connectionFailures.inc({ transport: 'sse', reason: refusal.reason });
-    this.security.log(refusal.code === 'RATE_LIMITED' ? 'RATE_LIMIT_EXCEEDED' : 'CONNECTION_LIMIT_EXCEEDED', { ...context, transport: 'sse', reason: refusal.reason });
-    return new ApiError(429, refusal.code);
   }
 }
 

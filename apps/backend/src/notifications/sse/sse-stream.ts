@@ -1,4 +1,4 @@
-import type { NotificationView, SessionEndCode, StreamReset } from '@notify-gateway/contracts';
+import { timerDelayUntil, type NotificationView, type SessionEndCode, type StreamReset } from '@notify-gateway/contracts';
 import type { Response } from 'express';
 import type { AuthenticatedUser } from '../../auth/authenticated-user.js';
 import type { DeliverableEvent, EventPayload } from '../notification-fanout.js';
@@ -16,8 +16,6 @@ const MAX_FILL_ROUNDS = 20;
  */
 export const GAP_GRACE_MS = 100;
 
-/** Longest timer Node accepts; longer-lived tokens are cut at the next reconnect anyway. */
-const MAX_TIMER_MS = 2_147_483_647;
 /** A stream told to end that does not flush its last bytes is destroyed after this. */
 const END_GRACE_MS = 2000;
 /** While replaying, how often to look again for room when no 'drain' is coming. */
@@ -94,7 +92,8 @@ export class SseStream {
     this.heartbeat = setInterval(() => {
       if (this.res.writableLength === 0) this.write(HEARTBEAT);
     }, this.options.heartbeatMs);
-    const untilExpiry = Math.min(Math.max(this.session.user.exp * 1000 - Date.now(), 0), MAX_TIMER_MS);
+    // Tokens living longer than a timer can wait are cut at the next reconnect anyway.
+    const untilExpiry = timerDelayUntil(this.session.user.exp * 1000);
     this.expiry = setTimeout(() => {
       this.observer.tokenExpired(this);
       this.end('TOKEN_EXPIRED');

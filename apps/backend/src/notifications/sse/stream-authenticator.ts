@@ -4,10 +4,6 @@ import { AuthFailure } from '../../auth/auth-failure.js';
 import type { AuthenticatedUser } from '../../auth/authenticated-user.js';
 import { bearerToken } from '../../auth/bearer-token.js';
 import { TokenVerifier } from '../../auth/token-verifier.js';
-import { clientIp } from '../../common/client-ip.js';
-import { ApiError } from '../../common/errors/api-error.js';
-import { MetricsService } from '../../observability/metrics.service.js';
-import { SecurityEventLogger } from '../../security/security-event.logger.js';
 import { StreamTicketStore } from './stream-ticket.store.js';
 
 /** Query parameters that only ever carry long-lived credentials. */
@@ -15,51 +11,36 @@ const TOKEN_PARAMS = new Set(['token', 'access_token', 'accesstoken', 'jwt', 'id
 /** A JWS compact serialisation (signature possibly empty, as with alg "none"). */
 const JWT_LIKE = /^[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*$/;
 
-/** Refusals specific to the stream; logged like AuthFailure, answered the same way. */
-class StreamCredentialRefusal extends Error {
-  constructor(readonly reason: 'TOKEN_IN_URL' | 'CONFLICTING_CREDENTIALS') {
-    super(reason);
-  }
-}
-
 /**
  * Who opens a stream: an `Authorization: Bearer` header, or a single-use `?ticket=`. A JWT in
- * the URL (where proxies and browsers log it) is refused even when it is valid.
+ * the URL (where proxies and browsers log it) is refused even when it is valid. Refusals throw
+ * AuthFailure; ConnectionAdmission logs, counts and answers them.
  */
 @Injectable()
 export class StreamAuthenticator {
   constructor(
     private readonly verifier: TokenVerifier,
     private readonly tickets: StreamTicketStore,
-    private readonly security: SecurityEventLogger,
-    private readonly metrics: MetricsService,
   ) {}
 
   async authenticate(request: Request): Promise<AuthenticatedUser> {
-    try {
-      const user = await this.resolve(request);
-      // Within the verifier's clock tolerance a stream would end as soon as it opened, and the
-      // EventSource would retry in a loop: refuse it now, which stops the EventSource.
-      if (user.exp * 1000 <= Date.now()) throw new AuthFailure('TOKEN_EXPIRED');
-      return user;
-    } catch (error) {
-      if (!(error instanceof AuthFailure) && !(error instanceof StreamCredentialRefusal)) throw error;
-      this.metrics.connectionFailures.inc({ transport: 'sse', reason: 'auth' });
-      this.security.log('AUTHENTICATION_FAILED', { ip: clientIp(request), origin: request.headers.origin, transport: 'sse', reason: error.reason });
-      throw new ApiError(401, 'UNAUTHORIZED');
-    }
+    const user = await this.resolve(request);
+    // Within the verifier's clock tolerance a stream would end as soon as it opened, and the
+    // EventSource would retry in a loop: refuse it now, which stops the EventSource.
+    if (user.exp * 1000 <= Date.now()) throw new AuthFailure('TOKEN_EXPIRED');
+    return user;
   }
 
   private async resolve(request: Request): Promise<AuthenticatedUser> {
     const query = request.query as Record<string, unknown>;
-    if (carriesToken(query)) throw new StreamCredentialRefusal('TOKEN_IN_URL');
+    if (carriesToken(query)) throw new AuthFailure('TOKEN_IN_URL');
     const header = request.headers.authorization;
     const ticket = query.ticket;
     if (ticket === undefined) return this.verifier.verify(bearerToken(header));
     if (typeof ticket !== 'string') throw new AuthFailure('INVALID_TICKET');
     // Spent as soon as it is presented, even alongside a header: a leaked ticket dies on use.
     const grant = await this.tickets.consume(ticket);
-    if (header !== undefined) throw new StreamCredentialRefusal('CONFLICTING_CREDENTIALS');
+    if (header !== undefined) throw new AuthFailure('CONFLICTING_CREDENTIALS');
     if (!grant) throw new AuthFailure('INVALID_TICKET');
     return this.verifier.verifySession(grant);
   }

@@ -1,3 +1,4 @@
+import { CURSOR_PATTERN } from '@notify-gateway/contracts';
 import { Injectable } from '@nestjs/common';
 import type { AuthenticatedUser } from '../../auth/authenticated-user.js';
 import { MetricsService } from '../../observability/metrics.service.js';
@@ -6,7 +7,7 @@ import { decodePosition, type Positions } from '../streams/stream-position.js';
 import type { SseStream } from './sse-stream.js';
 
 /** A Last-Event-ID is an encoded position; an older client may still send a cursor. */
-export const CURSOR_SHAPE = /^\d{1,19}$/;
+export const CURSOR_SHAPE = new RegExp(CURSOR_PATTERN);
 
 /** Where a stream starts: after a position, after an old cursor, or at the current heads. */
 export type ReplayStart = { position: string } | { cursor: string } | null;

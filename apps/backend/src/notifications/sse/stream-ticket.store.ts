@@ -3,7 +3,7 @@ import { ConfigService } from '@nestjs/config';
 import { createHash, randomBytes } from 'node:crypto';
 import type { AppConfig } from '../../config/app-config.js';
 import { ApiError } from '../../common/errors/api-error.js';
-import { RedisService } from '../../core/redis/redis.module.js';
+import { RedisService } from '../../core/redis/redis.service.js';
 import { MetricsService } from '../../observability/metrics.service.js';
 
 /** What a ticket stands for: the user and the expiry of the token that asked for it. */

@@ -10,7 +10,7 @@ import { call, openSse, type Reply } from '../http';
 import { ackOf, GENERIC } from './common';
 
 /**
- * Abuse of the REST and SSE routes (issue 14, findings 5, 8, 9, 11): per-user budgets on
+ * Abuse of the REST and SSE routes (docs/SECURITY.md lists the findings): per-user budgets on
  * create, list/sync, read-all, SSE tickets, connects and replays; the login lock an attacker
  * cannot put on another client's address; the in-memory ticket store; `data` keys named like
  * Object.prototype methods. Around each flood the harness's control keeps receiving; its socket

@@ -10,11 +10,12 @@ import { tokenLifecycleCases } from './token-lifecycle';
 import { storeCases } from './store';
 import { streamCases } from './streams';
 import { tokenCases } from './tokens';
+import { unknownKeyCases } from './unknown-keys';
 import { userStateCases } from './user-state';
 
 /** Every hostile case, in the order a pass runs them. */
 export function allCases(): HostileCase[] {
-  return [...tokenCases, ...tokenLifecycleCases, ...originCases, ...protocolCases, ...payloadCases, ...httpCases, ...abuseHttpCases, ...userStateCases, ...socketCases, ...moduleCases, ...streamCases, ...storeCases];
+  return [...tokenCases, ...tokenLifecycleCases, ...originCases, ...protocolCases, ...payloadCases, ...httpCases, ...abuseHttpCases, ...userStateCases, ...socketCases, ...moduleCases, ...streamCases, ...storeCases, ...unknownKeyCases];
 }
 
 export function countByCategory(cases: HostileCase[]): Record<Category, number> {

@@ -208,7 +208,7 @@ export const protocolCases: HostileCase[] = [
     name: 'flood of 2000 events no handler listens to',
     category: 'protocol',
     response:
-      'disconnect: unknown events spend the user\'s budget like any other (none is served) and the burst closes the connection over WS_INBOUND_FRAMES_PER_SEC (issue 14, findings 2 and 4)',
+      'disconnect: unknown events spend the user\'s budget like any other (none is served) and the burst closes the connection over WS_INBOUND_FRAMES_PER_SEC (docs/SECURITY.md lists the findings)',
     expected: { servedFlood: 0, closed: true },
     attack: async (ctx) => {
       const user = await ctx.account('USER');

@@ -5,7 +5,7 @@ import { NS, poll, pollingHandshake, type RawEngine } from '../raw';
 import { ORIGIN_403, settle } from './common';
 
 /**
- * Sockets (issue 14, findings 1-4 and 11): what one engine.io connection may cost the server —
+ * Sockets (docs/SECURITY.md lists the findings): what one engine.io connection may cost the server —
  * CONNECT storms, refused events, inbound floods — and whether a polling session's id alone
  * lets another peer in. Each flood prints the control user's delivery p99 on the other
  * instance during it, next to the figure just before it (docs/SECURITY.md records them).

@@ -5,7 +5,7 @@ import { hostile, type AttackContext, type HostileCase, type Target } from '../h
 import { ackOf, GENERIC, settle } from './common';
 
 /**
- * The token lifecycle (issue 18): keys chosen by kid, revocation and in-band refresh, attacked.
+ * The token lifecycle: keys chosen by kid, revocation and in-band refresh, attacked.
  * The app under attack holds its RSA key twice: as the primary key (no kid) and in a static
  * JWKS under the kid JWKS_KID.
  */

@@ -106,7 +106,7 @@ export const tokenCases: HostileCase[] = [
   }),
   tokenVariantsCase(
     '"kid" steering the key lookup (path traversal, SQL), signed with the attacker\'s key',
-    // Keys are chosen by kid (issue 18): a kid that names no configured key is refused before any signature check.
+    // Keys are chosen by kid: a kid that names no configured key is refused before any signature check.
     { pathTraversal: 'UNKNOWN_KEY', sql: 'UNKNOWN_KEY' },
     async (ctx) => {
       const { id } = await ctx.account('USER');

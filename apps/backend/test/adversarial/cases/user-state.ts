@@ -6,7 +6,7 @@ import type { SseClient } from '../http';
 import { ackOf, GENERIC, settle } from './common';
 
 /**
- * User state on live sessions (issue 14, finding 6): a role taken away must be taken away from
+ * User state on live sessions (docs/SECURITY.md lists the finding): a role taken away must be taken away from
  * the sessions that are already open, on both instances and both transports, at once — not at
  * the token's `exp`.
  */

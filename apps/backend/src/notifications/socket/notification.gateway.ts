@@ -17,38 +17,36 @@ import {
   type MarkReadAck,
   type SessionEndCode,
   type SyncAck,
+  timerDelayUntil,
 } from '@notify-gateway/contracts';
-import type { AppConfig } from '../config/app-config.js';
-import { Roles } from '../common/decorators/auth.decorators.js';
-import { ApiError } from '../common/errors/api-error.js';
-import { WsExceptionFilter } from '../common/filters/ws-exception.filter.js';
-import { WsJwtGuard } from '../common/guards/ws-jwt.guard.js';
-import { EmptyPayloadPipe } from '../common/pipes/empty-payload.pipe.js';
-import { createValidationPipe } from '../common/validation.js';
-import { MetricsService } from '../observability/metrics.service.js';
-import { SecurityEventLogger } from '../security/security-event.logger.js';
-import { AuthRefreshDto } from './dto/auth-refresh.dto.js';
-import { NotificationCreateDto } from './dto/notification-create.dto.js';
-import { NotificationMarkReadDto } from './dto/notification-mark-read.dto.js';
-import { NotificationSyncDto } from './dto/notification-query.dto.js';
-import { drainSpreadMs } from './drain-hint.js';
+import type { AppConfig } from '../../config/app-config.js';
+import { Roles } from '../../auth/http/auth.decorators.js';
+import { ApiError } from '../../common/errors/api-error.js';
+import { WsExceptionFilter } from './ws-exception.filter.js';
+import { WsSessionGuard } from './ws-session.guard.js';
+import { EmptyPayloadPipe } from '../../common/pipes/empty-payload.pipe.js';
+import { createValidationPipe } from '../../common/validation.js';
+import { MetricsService } from '../../observability/metrics.service.js';
+import { SecurityEventLogger } from '../../security/security-event.logger.js';
+import { AuthRefreshDto } from '../dto/auth-refresh.dto.js';
+import { NotificationCreateDto } from '../dto/notification-create.dto.js';
+import { NotificationMarkReadDto } from '../dto/notification-mark-read.dto.js';
+import { NotificationSyncDto } from '../dto/notification-query.dto.js';
+import { drainSpreadMs } from '../drain-hint.js';
 import type { GatewayNamespace, GatewaySocket } from './gateway-socket.js';
 import { HandshakeAuthenticator } from './handshake-authenticator.js';
-import { roomsFor, userRoom } from './notification-audience.js';
-import { NotificationFanout, type EventPayload, type DeliverableEvent, type SessionIdentity, type SessionMatch } from './notification-fanout.js';
-import { NotificationService } from './notification.service.js';
+import { roomsFor, userRoom } from '../notification-audience.js';
+import { NotificationFanout, type EventPayload, type DeliverableEvent, type SessionIdentity, type SessionMatch } from '../notification-fanout.js';
+import { NotificationService } from '../notification.service.js';
 import { boundOutboundQueue } from './outbound-bound.js';
 import { REFRESH_REFUSED, SessionRefresh } from './session-refresh.js';
-
-/** Longest timer Node accepts; tokens living longer are re-checked per message anyway. */
-const MAX_TIMER_MS = 2_147_483_647;
 
 /**
  * Thin transport: sockets are authenticated before they exist (HandshakeAuthenticator), join
  * server-assigned rooms, and lose the session when the token expires. Handlers delegate.
  */
 @WebSocketGateway({ namespace: NOTIFICATIONS_NAMESPACE })
-@UseGuards(WsJwtGuard)
+@UseGuards(WsSessionGuard)
 @UsePipes(createValidationPipe())
 @UseFilters(WsExceptionFilter)
 export class NotificationGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect, BeforeApplicationShutdown, OnApplicationShutdown {
@@ -179,7 +177,8 @@ export class NotificationGateway implements OnGatewayInit, OnGatewayConnection, 
 
   private scheduleExpiry(socket: GatewaySocket): void {
     const { user } = socket.data;
-    const delay = Math.min(Math.max(user.exp * 1000 - Date.now(), 0), MAX_TIMER_MS);
+    // Tokens living longer than a timer can wait are re-checked per message anyway.
+    const delay = timerDelayUntil(user.exp * 1000);
     socket.data.expiryTimer = setTimeout(() => {
       this.security.log('TOKEN_EXPIRED', { clientId: socket.id, userId: user.userId, tenantId: user.tenantId, ip: socket.data.ip });
       socket.emit('notification:session-expiring', { code: 'TOKEN_EXPIRED' });

@@ -2,10 +2,10 @@
 import 'reflect-metadata';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createApp } from '../../bootstrap.js';
-import { loadConfig } from '../../config/load-config.js';
-import { repoRoot } from '../../core/prisma/migrator.js';
-import { buildOpenApiDocument } from './openapi.js';
+import { createApp } from '../bootstrap.js';
+import { loadConfig } from '../config/load-config.js';
+import { repoRoot } from '../core/prisma/migrator.js';
+import { buildOpenApiDocument } from '../common/openapi/openapi.js';
 
 async function main(): Promise<void> {
   // The app is created, never started: nothing connects to this database.

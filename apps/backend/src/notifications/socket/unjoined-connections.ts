@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Server } from 'socket.io';
-import { peerAddress } from '../common/client-ip.js';
-import type { SecurityEventLogger } from '../security/security-event.logger.js';
+import { peerAddress } from '../../common/client-ip.js';
+import type { SecurityEventLogger } from '../../security/security-event.logger.js';
 
 /** What this module uses of an engine.io connection. */
 interface EngineConnection {

@@ -1,6 +1,6 @@
 import { createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
 import type { Role } from '@notify-gateway/contracts';
-import type { AuthenticatedUser } from '../../auth/authenticated-user.js';
+import type { AuthenticatedUser } from '../authenticated-user.js';
 
 export const IS_PUBLIC = 'auth:isPublic';
 export const ROLES = 'auth:roles';

@@ -1,14 +1,14 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
-import { AuthFailure } from '../../auth/auth-failure.js';
-import type { AuthenticatedUser } from '../../auth/authenticated-user.js';
-import { bearerToken } from '../../auth/bearer-token.js';
-import { TokenVerifier } from '../../auth/token-verifier.js';
+import { AuthFailure } from '../auth-failure.js';
+import type { AuthenticatedUser } from '../authenticated-user.js';
+import { bearerToken } from '../bearer-token.js';
+import { TokenVerifier } from '../token-verifier.js';
 import { SecurityEventLogger } from '../../security/security-event.logger.js';
-import { clientIp } from '../client-ip.js';
-import { IS_PUBLIC } from '../decorators/auth.decorators.js';
-import { ApiError } from '../errors/api-error.js';
+import { clientIp } from '../../common/client-ip.js';
+import { IS_PUBLIC } from './auth.decorators.js';
+import { ApiError } from '../../common/errors/api-error.js';
 
 /** REST authentication: every route needs a Bearer token unless marked @Public(). */
 @Injectable()

@@ -1,10 +1,10 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Role } from '@notify-gateway/contracts';
-import type { AuthenticatedUser } from '../../auth/authenticated-user.js';
+import type { AuthenticatedUser } from '../authenticated-user.js';
 import { SecurityEventLogger } from '../../security/security-event.logger.js';
-import { ROLES } from '../decorators/auth.decorators.js';
-import { ApiError } from '../errors/api-error.js';
+import { ROLES } from './auth.decorators.js';
+import { ApiError } from '../../common/errors/api-error.js';
 
 /** REST authorisation by role (@Roles). Runs after JwtAuthGuard. */
 @Injectable()

@@ -1,8 +1,8 @@
 import { applyDecorators, UseFilters, UseGuards, UsePipes } from '@nestjs/common';
-import { HttpExceptionFilter } from '../filters/http-exception.filter.js';
-import { JwtAuthGuard } from '../guards/jwt-auth.guard.js';
-import { RolesGuard } from '../guards/roles.guard.js';
-import { createValidationPipe } from '../validation.js';
+import { HttpExceptionFilter } from '../../common/filters/http-exception.filter.js';
+import { JwtAuthGuard } from './jwt-auth.guard.js';
+import { RolesGuard } from './roles.guard.js';
+import { createValidationPipe } from '../../common/validation.js';
 
 /**
  * The gateway's HTTP policy on one of its own controllers: Bearer authentication unless

@@ -1,11 +1,11 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { AckFailure } from '@notify-gateway/contracts';
-import type { AppConfig } from '../config/app-config.js';
-import { MetricsService } from '../observability/metrics.service.js';
-import { KnownRefusals } from '../security/known-refusals.js';
-import { RateLimiterFactory, type RateLimit, type RateLimitDecision } from '../security/rate-limiter.factory.js';
-import { SecurityEventLogger } from '../security/security-event.logger.js';
+import type { AppConfig } from '../../config/app-config.js';
+import { MetricsService } from '../../observability/metrics.service.js';
+import { KnownRefusals } from '../../security/known-refusals.js';
+import { RateLimiterFactory, type RateLimit, type RateLimitDecision } from '../../security/rate-limiter.factory.js';
+import { SecurityEventLogger } from '../../security/security-event.logger.js';
 import type { GatewaySocket } from './gateway-socket.js';
 
 const RATE_LIMITED_MESSAGE = 'Too many events; slow down';

@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import type { AuthRefreshAck } from '@notify-gateway/contracts';
-import { AuthFailure } from '../auth/auth-failure.js';
-import type { AuthenticatedUser } from '../auth/authenticated-user.js';
-import { TokenVerifier } from '../auth/token-verifier.js';
-import { MetricsService } from '../observability/metrics.service.js';
-import { SecurityEventLogger } from '../security/security-event.logger.js';
+import { AuthFailure } from '../../auth/auth-failure.js';
+import type { AuthenticatedUser } from '../../auth/authenticated-user.js';
+import { TokenVerifier } from '../../auth/token-verifier.js';
+import { MetricsService } from '../../observability/metrics.service.js';
+import { SecurityEventLogger } from '../../security/security-event.logger.js';
 import type { GatewaySocket } from './gateway-socket.js';
 
 export type RefreshOutcome = { ok: true; user: AuthenticatedUser } | { ok: false };

@@ -1,5 +1,5 @@
 import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
-import type { JsonWebKeyInput } from '../config/app-config.js';
+import type { JsonWebKeyInput } from './app-config.js';
 
 /** The asymmetric algorithms a JWK may be pinned to. */
 export type JwkAlgorithm = 'RS256' | 'ES256';

@@ -1,9 +1,9 @@
 import { applyDecorators, CanActivate, ExecutionContext, Injectable, SetMetadata, UseGuards } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request } from 'express';
-import type { AuthenticatedUser } from '../../auth/authenticated-user.js';
+import type { AuthenticatedUser } from '../authenticated-user.js';
 import { RequestBudgets, type BudgetName } from '../../security/request-budgets.js';
-import { clientIp } from '../client-ip.js';
+import { clientIp } from '../../common/client-ip.js';
 
 const BUDGET = 'http:budget';
 

@@ -1,9 +1,9 @@
 import { ArgumentsHost, Catch, ExceptionFilter, Logger } from '@nestjs/common';
 import { EVENT_ERROR_CODES, GENERIC_ERROR_MESSAGE, type AckFailure, type ErrorBody, type EventErrorCode } from '@notify-gateway/contracts';
-import type { GatewaySocket } from '../../notifications/gateway-socket.js';
-import { SocketEventBudget } from '../../notifications/socket-event-budget.js';
+import type { GatewaySocket } from './gateway-socket.js';
+import { SocketEventBudget } from './socket-event-budget.js';
 import { SecurityEventLogger } from '../../security/security-event.logger.js';
-import { ApiError } from '../errors/api-error.js';
+import { ApiError } from '../../common/errors/api-error.js';
 
 /**
  * Socket errors: the client gets `notification:error` and a failed ack with a stable code and a
@@ -36,7 +36,7 @@ export class WsExceptionFilter implements ExceptionFilter {
       const failure: AckFailure = { ok: false, error: body };
       (ack as (response: AckFailure) => void)(failure);
     }
-    // A refused privileged event spends the session's refusal allowance (issue 14, finding 2).
+    // A refused privileged event spends the session's refusal allowance (docs/SECURITY.md, socket abuse finding 2).
     if (body.code === 'FORBIDDEN' && user) this.budget.noteRefusal(socket, `forbidden ${String(event)}`);
   }
 }

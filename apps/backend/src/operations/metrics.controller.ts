@@ -4,11 +4,11 @@ import { ConfigService } from '@nestjs/config';
 import { timingSafeEqual } from 'node:crypto';
 import type { AppConfig } from '../config/app-config.js';
 import { bearerToken } from '../auth/bearer-token.js';
-import { Public } from '../common/decorators/auth.decorators.js';
+import { Public } from '../auth/http/auth.decorators.js';
 import { ApiError } from '../common/errors/api-error.js';
 import { Registry } from 'prom-client';
-import { MetricsService } from './metrics.service.js';
-import { GatewayHttp } from '../common/decorators/gateway-http.decorator.js';
+import { MetricsService } from '../observability/metrics.service.js';
+import { GatewayHttp } from '../auth/http/gateway-http.decorator.js';
 
 @ApiTags('operations')
 @Public()

@@ -2,11 +2,11 @@ import { Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/com
 import { ConfigService } from '@nestjs/config';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import type { AppConfig } from '../config/app-config.js';
-import { ConnectionLimiter } from '../security/connection-limiter.js';
-import { SecurityEventLogger } from '../security/security-event.logger.js';
-import { MetricsService } from './metrics.service.js';
+import { ConnectionLimiter } from './connection-limiter.js';
+import { SecurityEventLogger } from './security-event.logger.js';
+import { MetricsService } from '../observability/metrics.service.js';
 
-/** Alert thresholds of the audit plan. */
+/** Alert thresholds (deploy/prometheus/alerts.yml alerts on the same figures). */
 export const THRESHOLDS = {
   connectionUsage: 0.8,
   connectionFailureRate: 0.05,
@@ -22,8 +22,8 @@ interface Totals {
 }
 
 /**
- * Every METRICS_INTERVAL_MS: one CONNECTION_METRICS line, and alert lines when a threshold of
- * the audit plan is crossed. Rates are over the interval, not since start, so an old incident
+ * Every METRICS_INTERVAL_MS: one CONNECTION_METRICS line, and alert lines when a threshold is
+ * crossed. Rates are over the interval, not since start, so an old incident
  * does not mask a new one.
  */
 @Injectable()
@@ -95,7 +95,7 @@ export class ConnectionMonitor implements OnApplicationBootstrap, OnModuleDestro
     }
   }
 
-  /** Rollback triggers of the audit plan, for alerting on logs. */
+  /** Rollback triggers, for alerting on logs. */
   private alert(alert: string, fields: Record<string, unknown>): void {
     this.logger.warn({ alert, ...fields }, 'ALERT');
   }

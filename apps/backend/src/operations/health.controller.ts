@@ -1,9 +1,9 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, type HealthCheckResult } from '@nestjs/terminus';
-import { Public } from '../common/decorators/auth.decorators.js';
-import { DependencyHealth } from './dependency.health.js';
-import { GatewayHttp } from '../common/decorators/gateway-http.decorator.js';
+import { Public } from '../auth/http/auth.decorators.js';
+import { DependencyHealth } from '../observability/dependency.health.js';
+import { GatewayHttp } from '../auth/http/gateway-http.decorator.js';
 
 @ApiTags('operations')
 @Public()

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
-import { ConnectionLimiter } from '../security/connection-limiter.js';
-import { KnownRefusals } from '../security/known-refusals.js';
+import { ConnectionLimiter } from '../../security/connection-limiter.js';
+import { KnownRefusals } from '../../security/known-refusals.js';
 
 /**
  * Engine.io handshakes spend the per-IP connect rate (CONNECT_RATE_PER_IP), not namespace

@@ -7,13 +7,13 @@ import type { Duplex } from 'node:stream';
 import type { Observable } from 'rxjs';
 import type { Server, ServerOptions, Socket } from 'socket.io';
 import { NOTIFICATIONS_NAMESPACE } from '@notify-gateway/contracts';
-import { peerAddress } from '../common/client-ip.js';
-import type { AppConfig } from '../config/app-config.js';
-import { guardUnawaitedCommands } from '../core/redis/guard-unawaited-commands.js';
-import { RedisService } from '../core/redis/redis.module.js';
-import { MetricsService } from '../observability/metrics.service.js';
-import { OriginPolicy } from '../security/origin-policy.js';
-import { SecurityEventLogger } from '../security/security-event.logger.js';
+import { peerAddress } from '../../common/client-ip.js';
+import type { AppConfig } from '../../config/app-config.js';
+import { guardUnawaitedCommands } from '../../core/redis/guard-unawaited-commands.js';
+import { RedisService } from '../../core/redis/redis.service.js';
+import { MetricsService } from '../../observability/metrics.service.js';
+import { OriginPolicy } from '../../security/origin-policy.js';
+import { SecurityEventLogger } from '../../security/security-event.logger.js';
 import { EngineAdmission } from './engine-admission.js';
 import { boundInbound, type InboundBound } from './engine-inbound-bound.js';
 import { bindSessionsToPeers } from './engine-session-binding.js';
@@ -30,7 +30,7 @@ const UNKNOWN_SID_UPGRADE =
   `Content-Length: ${Buffer.byteLength(UNKNOWN_SID_BODY)}\r\n\r\n${UNKNOWN_SID_BODY}`;
 
 /**
- * The socket.io server as configuration and the security plan want it: origin enforced on every
+ * The socket.io server as configuration and docs/SECURITY.md want it: origin enforced on every
  * handshake (websocket upgrade included), bounded messages, the authentication deadline, and the
  * Redis adapter when several instances share rooms.
  */

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
-import { peerAddress } from '../common/client-ip.js';
-import type { OriginPolicy } from '../security/origin-policy.js';
+import { peerAddress } from '../../common/client-ip.js';
+import type { OriginPolicy } from '../../security/origin-policy.js';
 
 /** What this module uses of an engine.io connection. */
 interface EngineConnection {

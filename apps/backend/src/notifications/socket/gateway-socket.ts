@@ -1,7 +1,7 @@
 import type { ClientToServerEvents, ServerToClientEvents } from '@notify-gateway/contracts';
 import type { Namespace, Socket } from 'socket.io';
-import type { AuthenticatedUser } from '../auth/authenticated-user.js';
-import type { ConnectionLease } from '../security/connection-limiter.js';
+import type { AuthenticatedUser } from '../../auth/authenticated-user.js';
+import type { ConnectionLease } from '../../security/connection-limiter.js';
 
 /** What the handshake middleware attaches to an authenticated socket. */
 export interface SocketSession {

@@ -2,11 +2,11 @@ import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Role } from '@notify-gateway/contracts';
 import { UserDirectory } from '../../auth/user-directory.js';
-import type { GatewaySocket } from '../../notifications/gateway-socket.js';
-import { SessionReconciler } from '../../notifications/session-reconciler.js';
+import type { GatewaySocket } from './gateway-socket.js';
+import { SessionReconciler } from '../session-reconciler.js';
 import { SecurityEventLogger } from '../../security/security-event.logger.js';
-import { ROLES } from '../decorators/auth.decorators.js';
-import { ApiError } from '../errors/api-error.js';
+import { ROLES } from '../../auth/http/auth.decorators.js';
+import { ApiError } from '../../common/errors/api-error.js';
 
 /**
  * Per message: the handshake authenticated the socket, but a token checked once is not trusted
@@ -15,7 +15,7 @@ import { ApiError } from '../errors/api-error.js';
  * (SessionReconciler) before anything runs with the old one — then the handler's roles.
  */
 @Injectable()
-export class WsJwtGuard implements CanActivate {
+export class WsSessionGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly security: SecurityEventLogger,

@@ -1,0 +1,68 @@
+import { Injectable } from '@nestjs/common';
+import { ConfigService } from '@nestjs/config';
+import type { ExtendedError } from 'socket.io';
+import { bearerToken } from '../../auth/bearer-token.js';
+import { TokenVerifier } from '../../auth/token-verifier.js';
+import { peerAddress } from '../../common/client-ip.js';
+import type { AppConfig } from '../../config/app-config.js';
+import { SecurityEventLogger } from '../../security/security-event.logger.js';
+import { ConnectionAdmission } from '../admission/connection-admission.js';
+import { EngineAdmission } from './engine-admission.js';
+import type { GatewaySocket } from './gateway-socket.js';
+import { SocketEventBudget } from './socket-event-budget.js';
+
+/**
+ * Namespace middleware: runs before a socket joins the namespace, so an unauthenticated socket
+ * never exists. ConnectionAdmission decides; this carries the handshake in and the answer out
+ * (a contract code in `connect_error`, or the session on `socket.data`).
+ */
+@Injectable()
+export class HandshakeAuthenticator {
+  private readonly trustedHops: number;
+
+  constructor(
+    private readonly admission: ConnectionAdmission,
+    private readonly verifier: TokenVerifier,
+    private readonly engine: EngineAdmission,
+    private readonly budget: SocketEventBudget,
+    private readonly security: SecurityEventLogger,
+    config: ConfigService<AppConfig, true>,
+  ) {
+    this.trustedHops = config.get('trustProxyHops', { infer: true });
+  }
+
+  async authenticate(socket: GatewaySocket, next: (error?: ExtendedError) => void): Promise<void> {
+    const ip = peerAddress(socket.request, this.trustedHops);
+    const origin = socket.handshake.headers.origin;
+    const result = await this.admission.admit({
+      transport: 'websocket',
+      // engine.io's allowRequest already refused foreign origins; admission covers the namespace too.
+      origin,
+      // The engine handshake spent the connect rate (EngineAdmission).
+      peer: { ip, clientId: socket.id, overConnectRate: this.engine.isOverRate(socket.request) },
+      credential: () => this.verifier.verify(handshakeToken(socket)),
+    });
+    if (!result.admitted) {
+      next(new Error(result.code));
+      // Over the connect rate: nothing more this connection may do; close once the answer is out.
+      if (result.reason === 'connect-rate') setImmediate(() => socket.conn.close());
+      return;
+    }
+    const { user, lease } = result;
+    // A handshake can be abandoned between here and the connect: the lease must not leak.
+    socket.conn.once('close', () => lease.release());
+    socket.data = { user, lease, ip, origin, connectedAt: Date.now() };
+    this.budget.attach(socket);
+    const context = { clientId: socket.id, ip, origin, transport: 'websocket' as const, userId: user.userId, tenantId: user.tenantId };
+    this.security.log('AUTHENTICATION_SUCCESS', context);
+    this.security.log('WEBSOCKET_CONNECT', { ...context, via: socket.conn.transport.name });
+    next();
+  }
+}
+
+/** `auth.token`, or an `Authorization: Bearer` header; never the query string. */
+function handshakeToken(socket: GatewaySocket): string | undefined {
+  const auth: unknown = socket.handshake.auth;
+  if (auth && typeof auth === 'object' && 'token' in auth && typeof auth.token === 'string') return auth.token;
+  return bearerToken(socket.handshake.headers.authorization);
+}
