@@ -5,6 +5,7 @@
  * one batch after another for `durationMs`, and every batch's latency is recorded.
  *
  *   httpBatch: POST batches of `size` to the gateway (`/notifications/batch`) or the floor (`/emit-batch`);
+ *   httpSingles: POST one notification at a time (`/notifications` or the floor's `/emit`), `concurrency` in flight;
  *   inProcessOurs: boots the gateway's Nest app in this process (no HTTP) and calls NotificationService.sendMany;
  *   inProcessFloor: the same rows straight into PostgreSQL with one unnest INSERT per batch.
  */
@@ -85,6 +86,23 @@ async function httpBatch(c) {
   });
 }
 
+/** @param {{ kind: 'ours'|'floor', url: string, token?: string, targets: string[], concurrency: number, durationMs: number }} c */
+async function httpSingles(c) {
+  const base = new URL(c.url);
+  const headers = /** @type {Record<string, string>} */ (c.token ? { authorization: `Bearer ${c.token}` } : {});
+  let n = 0;
+  return closedLoop(c.concurrency, c.durationMs, async () => {
+    const userId = c.targets[n++ % c.targets.length];
+    const body =
+      c.kind === 'ours'
+        ? { title: 'Bench single', content: 'Single payload from the bench harness', userId }
+        : { room: `user:${userId}`, event: 'notification:new', payload: { title: 'Bench single', content: 'Single payload from the bench harness', scope: 'USER' } };
+    const status = await post(base, c.kind === 'ours' ? '/notifications' : '/emit', JSON.stringify(body), headers);
+    if (status !== 201) throw new Error(`HTTP ${status}`);
+    return 1;
+  });
+}
+
 /** @param {{ env: Record<string, string>, targets: string[], size: number, concurrency: number, durationMs: number }} c */
 async function inProcessOurs(c) {
   const { loadConfig } = require(`${ROOT}/apps/backend/dist/config/load-config.js`);
@@ -137,7 +155,7 @@ async function lockHold(registry) {
 }
 
 /** @type {Record<string, (args: any) => Promise<unknown>>} */
-const COMMANDS = { httpBatch, inProcessOurs, inProcessFloor };
+const COMMANDS = { httpBatch, httpSingles, inProcessOurs, inProcessFloor };
 
 process.on('message', async (/** @type {any} */ message) => {
   if (!message || typeof message.id !== 'number') return;
