@@ -36,7 +36,10 @@ async function closedLoop(concurrency, durationMs, batch) {
       while (nowMs() < end) {
         const t = nowMs();
         try {
-          rows += await batch();
+          // Not `rows += await batch()`: that reads `rows` before the await, and the workers'
+          // additions overwrite each other (it counted about one batch in `concurrency`).
+          const stored = await batch();
+          rows += stored;
           latencies.push(nowMs() - t);
         } catch (error) {
           const reason = error instanceof Error ? error.message.slice(0, 80) : String(error);

@@ -220,7 +220,7 @@ async function scenarioPublish(ctx) {
   }
 
   // e) two instances at once, beside the old design's advisory lock
-  if (ctx.timeLeft() > 4 * plan.two.durationMs + 60_000) {
+  if (ctx.timeLeft() > 4 * plan.two.durationMs + 25_000) {
     result.twoInstances = await twoInstances(ctx, plan, ctx.db.users.slice(0, plan.receivers).map((u) => u.id));
     const two = result.twoInstances;
     ctx.log(
