@@ -81,12 +81,20 @@ const INSERT_GROUP = `
     INSERT INTO notifications (id, scope, tenant_id, user_id, created_by_id, title, content, priority, data, stream, stream_offset)
     SELECT id, scope::"NotificationScope", tenant_id, user_id, created_by_id, title, content, priority::"NotificationPriority", data::jsonb, stream, stream_offset
     FROM numbered ORDER BY stream, stream_offset
-    RETURNING id, seq, scope, title, content, priority, data, created_at AS "createdAt", user_id AS "userId", tenant_id AS "tenantId",
-              stream, stream_offset AS "streamOffset"
+    RETURNING id, seq, data, created_at AS "createdAt", stream, stream_offset AS "streamOffset"
   )
   SELECT inserted.*, bumped.epoch FROM inserted JOIN bumped USING (stream)`;
 
-type StoredRowOnTheWire = Omit<StoredNotification, 'seq' | 'streamOffset'> & { seq: string; streamOffset: string };
+/** What the database decided for a row (the rest is the item as sent); int8 comes as text. */
+interface StoredRowOnTheWire {
+  id: string;
+  seq: string;
+  data: StoredNotification['data'];
+  createdAt: Date;
+  stream: string;
+  streamOffset: string;
+  epoch: string;
+}
 
 /** All notification I/O. */
 @Injectable()
@@ -129,8 +137,26 @@ export class NotificationRepository {
       col((i) => i.idempotency?.hash ?? null),
       IDEMPOTENCY_WINDOW_HOURS,
     ]);
-    // pg hands int8 over as text (it may not fit a JS number).
-    return rows.map((row) => ({ ...row, seq: BigInt(row.seq), streamOffset: BigInt(row.streamOffset) }));
+    // Only what the database decided comes back (fewer bytes to parse); the rest is the item.
+    const byId = new Map(items.map((item) => [item.id, item]));
+    return rows.map((row) => {
+      const item = byId.get(row.id) as PreparedNotification;
+      return {
+        id: row.id,
+        seq: BigInt(row.seq),
+        scope: item.scope,
+        title: item.title,
+        content: item.content,
+        priority: item.priority,
+        data: row.data,
+        createdAt: row.createdAt,
+        stream: row.stream,
+        streamOffset: BigInt(row.streamOffset),
+        userId: item.userId,
+        tenantId: item.tenantId,
+        epoch: row.epoch,
+      };
+    });
   }
 
   /** The request hashes of the keys claimed within the window, by `publisher \0 key`. */
