@@ -79,7 +79,7 @@ async function main() {
     [4, 'redis', 'scenario 4: delivery across two instances through Redis', scenarioRedis],
     [5, 'sse', 'scenario 5: SSE fan-out', scenarioSse],
     [6, 'publish', 'scenario 6: publishing beside a floor server (REST rates, batches, in-process sendMany)', () =>
-      scenarioPublish({ quick: QUICK, log, step, timeLeft, children, logs: LOGS, results: RESULTS, root: ROOT, db, jwtSecret: JWT_SECRET, publisherToken, startOurs, stopServer, connectAll, closeAllConnections, runRate, userList })],
+      scenarioPublish({ quick: QUICK, log, step, timeLeft, children, logs: LOGS, results: RESULTS, root: ROOT, db, jwtSecret: JWT_SECRET, publisherToken, startOurs, stopServer, connectAll, closeAllConnections, runRate, userList, redisEnv: { REDIS_URL, REDIS_KEY_PREFIX: `${REDIS_PREFIX}two` } })],
     [7, 'churn', 'scenario 7: churn and a rolling restart of two instances (ours, bare socket.io, bare with connection state recovery)', () =>
       scenarioChurn({ quick: QUICK, log, step, timeLeft, children, logs: LOGS, results: RESULTS, root: ROOT, db, jwtSecret: JWT_SECRET, publisherToken, oursEnv, generatorCount: GENERATORS, addressesOf, origin: ORIGIN, namespace: NAMESPACE, redisUrl: REDIS_URL, redisPrefix: REDIS_PREFIX })],
   ]);

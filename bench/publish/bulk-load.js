@@ -5,6 +5,7 @@
  * one batch after another for `durationMs`, and every batch's latency is recorded.
  *
  *   httpBatch: POST batches of `size` to the gateway (`/notifications/batch`) or the floor (`/emit-batch`);
+ *   httpSingles: POST one notification at a time (`/notifications` or the floor's `/emit`), `concurrency` in flight;
  *   inProcessOurs: boots the gateway's Nest app in this process (no HTTP) and calls NotificationService.sendMany;
  *   inProcessFloor: the same rows straight into PostgreSQL with one unnest INSERT per batch.
  */
@@ -35,7 +36,10 @@ async function closedLoop(concurrency, durationMs, batch) {
       while (nowMs() < end) {
         const t = nowMs();
         try {
-          rows += await batch();
+          // Not `rows += await batch()`: that reads `rows` before the await, and the workers'
+          // additions overwrite each other (it counted about one batch in `concurrency`).
+          const stored = await batch();
+          rows += stored;
           latencies.push(nowMs() - t);
         } catch (error) {
           const reason = error instanceof Error ? error.message.slice(0, 80) : String(error);
@@ -82,6 +86,23 @@ async function httpBatch(c) {
     const status = await post(base, c.kind === 'ours' ? '/notifications/batch' : '/emit-batch', JSON.stringify({ items }), headers);
     if (status !== 201) throw new Error(`HTTP ${status}`);
     return c.size;
+  });
+}
+
+/** @param {{ kind: 'ours'|'floor', url: string, token?: string, targets: string[], concurrency: number, durationMs: number }} c */
+async function httpSingles(c) {
+  const base = new URL(c.url);
+  const headers = /** @type {Record<string, string>} */ (c.token ? { authorization: `Bearer ${c.token}` } : {});
+  let n = 0;
+  return closedLoop(c.concurrency, c.durationMs, async () => {
+    const userId = c.targets[n++ % c.targets.length];
+    const body =
+      c.kind === 'ours'
+        ? { title: 'Bench single', content: 'Single payload from the bench harness', userId }
+        : { room: `user:${userId}`, event: 'notification:new', payload: { title: 'Bench single', content: 'Single payload from the bench harness', scope: 'USER' } };
+    const status = await post(base, c.kind === 'ours' ? '/notifications' : '/emit', JSON.stringify(body), headers);
+    if (status !== 201) throw new Error(`HTTP ${status}`);
+    return 1;
   });
 }
 
@@ -137,7 +158,7 @@ async function lockHold(registry) {
 }
 
 /** @type {Record<string, (args: any) => Promise<unknown>>} */
-const COMMANDS = { httpBatch, inProcessOurs, inProcessFloor };
+const COMMANDS = { httpBatch, httpSingles, inProcessOurs, inProcessFloor };
 
 process.on('message', async (/** @type {any} */ message) => {
   if (!message || typeof message.id !== 'number') return;

@@ -9,6 +9,11 @@
  *   POST /emit-batch {items: [{room, event, payload}]}: one multi-row INSERT (unnest), then the emits;
  *   socket.io /notifications: joins `user:{auth.uid}` (plus `tenant:{auth.tid}` when `auth.admin`);
  *   GET /health/ready: 200.
+ *
+ * With FLOOR_ADVISORY_LOCK=1 it plays the design streams replaced: each notification is its own
+ * transaction that first takes the cluster-wide `pg_advisory_xact_lock(72707370)`, as every insert
+ * did before. GET /lock-hold then answers {seconds, notifications}: the time the lock was held
+ * (from granted to COMMIT answered), summed, and how many notifications held it.
  */
 
 const http = require('node:http');
@@ -18,6 +23,8 @@ const { Server } = require('socket.io');
 const port = Number(process.env.PORT ?? 4200);
 const host = process.env.HOST ?? '127.0.0.1';
 const pool = new Pool({ connectionString: process.env.DATABASE_URL, max: 20 });
+const ADVISORY_LOCK = process.env.FLOOR_ADVISORY_LOCK === '1';
+const lockHold = { seconds: 0, notifications: 0 };
 
 const TABLE = `CREATE TABLE IF NOT EXISTS floor_notifications (
   id uuid PRIMARY KEY DEFAULT gen_random_uuid(), seq bigserial, room text NOT NULL, payload jsonb NOT NULL,
@@ -45,20 +52,49 @@ function emit(item, row) {
   namespace.to(item.room).emit(item.event, { ...item.payload, id: row.id, cursor: String(row.seq) });
 }
 
+const INSERT = 'INSERT INTO floor_notifications (room, payload) SELECT * FROM unnest($1::text[], $2::jsonb[]) RETURNING id, seq';
+
+/** One statement for all items; or, in the old design's mode, one locked transaction per item. @param {any[]} items */
+async function store(items) {
+  const rooms = items.map((/** @type {any} */ i) => i.room);
+  const payloads = items.map((/** @type {any} */ i) => JSON.stringify(i.payload));
+  if (!ADVISORY_LOCK) return (await pool.query(INSERT, [rooms, payloads])).rows;
+  const rows = [];
+  for (const [index, room] of rooms.entries()) {
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query('SELECT pg_advisory_xact_lock(72707370)');
+      const granted = process.hrtime.bigint();
+      rows.push((await client.query(INSERT, [[room], [payloads[index]]])).rows[0]);
+      await client.query('COMMIT');
+      lockHold.seconds += Number(process.hrtime.bigint() - granted) / 1e9;
+      lockHold.notifications += 1;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+  return rows;
+}
+
 const server = http.createServer((request, response) => {
   const url = new URL(request.url ?? '/', 'http://localhost');
   if (request.method === 'GET' && url.pathname === '/health/ready') {
     response.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
     return;
   }
+  if (request.method === 'GET' && url.pathname === '/lock-hold') {
+    response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(lockHold));
+    return;
+  }
   if (request.method === 'POST' && (url.pathname === '/emit' || url.pathname === '/emit-batch')) {
     readJson(request)
       .then(async (body) => {
         const items = url.pathname === '/emit' ? [body] : body.items;
-        const { rows } = await pool.query(
-          'INSERT INTO floor_notifications (room, payload) SELECT * FROM unnest($1::text[], $2::jsonb[]) RETURNING id, seq',
-          [items.map((/** @type {any} */ i) => i.room), items.map((/** @type {any} */ i) => JSON.stringify(i.payload))],
-        );
+        const rows = await store(items);
         items.forEach((/** @type {any} */ item, /** @type {number} */ index) => emit(item, rows[index]));
         response.writeHead(201, { 'content-type': 'application/json' });
         response.end(url.pathname === '/emit' ? JSON.stringify({ ...body.payload, id: rows[0].id }) : JSON.stringify({ stored: rows.length }));

@@ -10,7 +10,10 @@
  *   b) batches over HTTP (POST /notifications/batch vs the floor's /emit-batch);
  *   c) in-process bulk publishing (NotificationService.sendMany vs one unnest INSERT per batch);
  *   d) the stream-lock hold time per group and per notification, from the gateway's own
- *      notify_stream_lock_hold_seconds histogram.
+ *      notify_stream_lock_hold_seconds histogram;
+ *   e) two gateway instances publishing at once (single publishes, then batches), beside two floor
+ *      servers in the old design's mode (FLOOR_ADVISORY_LOCK=1: one cluster-wide advisory lock per
+ *      notification): the serialised hold per notification of each, and their ratio.
  */
 
 const path = require('node:path');
@@ -21,7 +24,7 @@ const { round } = require('../lib/util.js');
  *   quick: boolean, log: (m: string) => void, step: (label: string) => void, timeLeft: () => number,
  *   children: typeof import('../lib/children.js'), logs: string, results: string, root: string,
  *   db: { url: string, tenantId: string, users: { id: string }[], admins: { id: string }[] },
- *   jwtSecret: string, publisherToken: (i: number) => string,
+ *   jwtSecret: string, publisherToken: (i: number) => string, redisEnv: Record<string, string>,
  *   startOurs: (name: string, env?: Record<string, string>) => Promise<any>, stopServer: (server: any) => Promise<void>,
  *   connectAll: (kind: 'ours'|'bare', url: string, users: any[]) => Promise<any>, closeAllConnections: () => Promise<void>,
  *   runRate: (c: any) => Promise<any>, userList: (n: number) => any[],
@@ -29,24 +32,24 @@ const { round } = require('../lib/util.js');
  */
 
 const PLAN = {
-  quick: { receivers: 50, rates: [1000, 2000, 5000], durationMs: 2000, drainMs: 3000, batch: { size: 500, concurrency: 4, durationMs: 2000 }, inProcess: { size: 500, concurrency: 4, durationMs: 2000 } },
-  full: { receivers: 200, rates: [1000, 2000, 5000], durationMs: 10_000, drainMs: 8000, batch: { size: 500, concurrency: 4, durationMs: 10_000 }, inProcess: { size: 500, concurrency: 4, durationMs: 10_000 } },
+  quick: { receivers: 50, rates: [1000, 2000, 5000], durationMs: 2000, drainMs: 3000, batch: { size: 500, concurrency: 4, durationMs: 2000 }, inProcess: { size: 500, concurrency: 4, durationMs: 2000 }, two: { concurrency: 16, batch: { size: 500, concurrency: 2 }, durationMs: 2000 } },
+  full: { receivers: 200, rates: [1000, 2000, 5000], durationMs: 10_000, drainMs: 8000, batch: { size: 500, concurrency: 4, durationMs: 10_000 }, inProcess: { size: 500, concurrency: 4, durationMs: 10_000 }, two: { concurrency: 16, batch: { size: 500, concurrency: 2 }, durationMs: 10_000 } },
 };
 
-/** @param {Context} ctx */
-async function startFloor(ctx) {
+/** @param {Context} ctx @param {string} [name] @param {Record<string, string>} [extraEnv] */
+async function startFloor(ctx, name = 'floor', extraEnv = {}) {
   const port = await ctx.children.freePort();
-  const logFile = path.join(ctx.logs, 'floor.log');
+  const logFile = path.join(ctx.logs, `${name}.log`);
   const child = ctx.children.spawnNode({
-    name: 'floor',
+    name,
     script: path.join(__dirname, 'floor-server.js'),
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NODE_ENV: 'production', PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: ctx.db.url },
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NODE_ENV: 'production', PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: ctx.db.url, ...extraEnv },
     cwd: ctx.results,
     logFile,
   });
   const url = `http://127.0.0.1:${port}`;
   await ctx.children.waitReady(child, `${url}/health/ready`, 30_000, logFile);
-  return { name: 'floor', kind: 'bare', child, pid: child.pid, url, logFile };
+  return { name, kind: 'bare', child, pid: child.pid, url, logFile };
 }
 
 /** @param {Context} ctx @param {string} name */
@@ -64,7 +67,72 @@ async function lockHoldOf(url) {
   const sum = value('notify_stream_lock_hold_seconds_sum');
   const groups = value('notify_stream_lock_hold_seconds_count');
   const notifications = value('notify_group_commit_notifications_total');
-  return { groups, notifications, holdMsPerGroup: groups ? round((sum / groups) * 1000, 3) : null, holdMsPerNotification: notifications ? round((sum / notifications) * 1000, 4) : null };
+  return { groups, notifications, holdSeconds: sum, holdMsPerGroup: groups ? round((sum / groups) * 1000, 3) : null, holdMsPerNotification: notifications ? round((sum / notifications) * 1000, 4) : null };
+}
+
+/** The hold between two readings of lockHoldOf. @param {any} before @param {any} after */
+function holdBetween(before, after) {
+  const groups = after.groups - before.groups;
+  const notifications = after.notifications - before.notifications;
+  const seconds = after.holdSeconds - before.holdSeconds;
+  return { groups, notifications, holdMsPerGroup: groups ? round((seconds / groups) * 1000, 3) : null, holdMsPerNotification: notifications ? round((seconds / notifications) * 1000, 4) : null };
+}
+
+/** Both instances' hold figures, summed. @param {string[]} urls */
+async function summedHold(urls) {
+  const all = await Promise.all(urls.map(lockHoldOf));
+  return { groups: all.reduce((n, x) => n + x.groups, 0), notifications: all.reduce((n, x) => n + x.notifications, 0), holdSeconds: all.reduce((n, x) => n + x.holdSeconds, 0) };
+}
+
+/**
+ * e) Two instances at once: the gateway's serialised hold per notification (its group statements'
+ * time over the notifications they stored, both instances summed), then the old design's (two
+ * floor servers taking the one advisory lock per notification) under the same single-publish load.
+ * @param {Context} ctx @param {any} plan @param {string[]} targets
+ */
+async function twoInstances(ctx, plan, targets) {
+  const t = plan.two;
+  const out = /** @type {Record<string, any>} */ ({});
+  const load = await startBulkChild(ctx, 'two-load');
+  try {
+    const a = await ctx.startOurs('ours-two-a', ctx.redisEnv);
+    const b = await ctx.startOurs('ours-two-b', ctx.redisEnv);
+    try {
+      for (const [label, cmd, args] of /** @type {const} */ ([
+        ['singles', 'httpSingles', { concurrency: t.concurrency }],
+        ['batches', 'httpBatch', t.batch],
+      ])) {
+        ctx.step(`publish: two gateways, ${label}`);
+        const before = await summedHold([a.url, b.url]);
+        const runs = /** @type {any[]} */ (
+          await Promise.all([a, b].map((server, i) => load.call(cmd, { kind: 'ours', url: server.url, token: ctx.publisherToken(i), targets, durationMs: t.durationMs, ...args }, t.durationMs + 60_000)))
+        );
+        out[label] = { rowsPerSec: runs.reduce((n, r) => n + r.rowsPerSec, 0), p99Ms: Math.max(...runs.map((r) => r.batchMs.p99 ?? 0)), hold: holdBetween(before, await summedHold([a.url, b.url])) };
+      }
+    } finally {
+      await ctx.stopServer(a);
+      await ctx.stopServer(b);
+    }
+    const floors = [await startFloor(ctx, 'legacy-a', { FLOOR_ADVISORY_LOCK: '1' }), await startFloor(ctx, 'legacy-b', { FLOOR_ADVISORY_LOCK: '1' })];
+    try {
+      ctx.step('publish: two old-design floors, singles');
+      const runs = /** @type {any[]} */ (await Promise.all(floors.map((server) => load.call('httpSingles', { kind: 'floor', url: server.url, targets, concurrency: t.concurrency, durationMs: t.durationMs }, t.durationMs + 60_000))));
+      const holds = await Promise.all(floors.map(async (server) => /** @type {{ seconds: number, notifications: number }} */ (await (await fetch(`${server.url}/lock-hold`)).json())));
+      const seconds = holds.reduce((n, h) => n + h.seconds, 0);
+      const notifications = holds.reduce((n, h) => n + h.notifications, 0);
+      out.advisoryLock = { rowsPerSec: runs.reduce((n, r) => n + r.rowsPerSec, 0), p99Ms: Math.max(...runs.map((r) => r.batchMs.p99 ?? 0)), hold: { notifications, holdMsPerNotification: notifications ? round((seconds / notifications) * 1000, 4) : null } };
+    } finally {
+      for (const server of floors) await ctx.stopServer(server);
+    }
+  } finally {
+    await load.call('exit', {}, 5000).catch(() => undefined);
+  }
+  const old = out.advisoryLock?.hold.holdMsPerNotification;
+  for (const label of ['singles', 'batches']) {
+    const ours = out[label]?.hold.holdMsPerNotification;
+    if (out[label]) out[label].timesBelowAdvisoryLock = old && ours ? round(old / ours, 1) : null;
+  }
+  return out;
 }
 
 const ratio = (/** @type {number | null | undefined} */ ours, /** @type {number | null | undefined} */ floor) => (ours && floor ? round(ours / floor, 2) : null);
@@ -150,6 +218,18 @@ async function scenarioPublish(ctx) {
   } finally {
     await inProcess.call('exit', {}, 5000).catch(() => undefined);
   }
+
+  // e) two instances at once, beside the old design's advisory lock
+  if (ctx.timeLeft() > 4 * plan.two.durationMs + 25_000) {
+    result.twoInstances = await twoInstances(ctx, plan, ctx.db.users.slice(0, plan.receivers).map((u) => u.id));
+    const two = result.twoInstances;
+    ctx.log(
+      `publish two instances: gateway singles ${two.singles.rowsPerSec}/s hold ${two.singles.hold.holdMsPerNotification} ms/notification, batches ${two.batches.rowsPerSec}/s hold ${two.batches.hold.holdMsPerNotification} ms/notification; ` +
+        `old advisory lock ${two.advisoryLock.rowsPerSec}/s hold ${two.advisoryLock.hold.holdMsPerNotification} ms/notification`,
+    );
+  } else {
+    result.twoInstances = { skipped: 'not enough time left before the deadline' };
+  }
   return result;
 }
 
@@ -166,6 +246,14 @@ function publishLines(r) {
   for (const [label, lock] of [['after single publishes', r.lockAfterSingle], ['after batches', r.lockAfterBatches], ['in-process', r.inProcess?.gateway?.lock]]) {
     if (lock) lines.push(`  stream-lock hold ${label}: ${lock.holdMsPerGroup} ms per group, ${lock.holdMsPerNotification} ms per notification (${lock.notifications} in ${lock.groups} groups)`);
   }
+  const two = r.twoInstances;
+  if (two?.advisoryLock) {
+    lines.push(`  two instances at once, serialised hold per notification: old advisory lock ${two.advisoryLock.hold.holdMsPerNotification} ms (${two.advisoryLock.rowsPerSec}/s)`);
+    for (const label of ['singles', 'batches']) {
+      const x = two[label];
+      lines.push(`    gateway ${label}: ${x.hold.holdMsPerNotification} ms (${x.hold.notifications} in ${x.hold.groups} groups, ${x.rowsPerSec}/s, p99 ${x.p99Ms} ms): ${x.timesBelowAdvisoryLock}x below`);
+    }
+  } else if (two?.skipped) lines.push(`  two instances: ${two.skipped}`);
   return lines;
 }
 

@@ -7,23 +7,39 @@ import { toView } from './notification.view.js';
 /** Most rows one group statement carries; further requests wait for the next group. */
 const MAX_GROUP_ROWS = 1000;
 
+/**
+ * Group statements in flight at once, each on its own pool connection (the pool holds 20, and
+ * reads need some). Groups in flight never share a stream, see `nextGroup`.
+ */
+const MAX_GROUPS_IN_FLIGHT = 4;
+
 interface Request {
   items: PreparedNotification[];
+  /** The streams its items go to. */
+  streams: string[];
   submittedAt: bigint;
   resolve(stored: (StoredNotification | null)[]): void;
   reject(error: unknown): void;
 }
 
 /**
- * Group commit, per instance: while one group's statement is in flight, the requests that
- * arrive meanwhile queue and go together in the next one. Whatever the streams serialise on is
- * paid per group, not per notification. After commit, each group is emitted in offset order per
- * stream; groups are emitted in the order they committed, while the next group's statement runs.
+ * Group commit, per instance: requests queue and go together in one statement; up to
+ * MAX_GROUPS_IN_FLIGHT statements run at once, on disjoint streams. Whatever the streams
+ * serialise on is paid per group, not per notification.
+ *
+ * Order: a stream has at most one group in flight on this instance, so its groups commit in the
+ * order they were sent and a later request for it never overtakes an earlier one. (Another
+ * instance's group on the same stream waits for the row lock instead.) Committed groups are
+ * emitted one after the other in the order they committed, each in offset order per stream: the
+ * emits of one stream leave this instance in offset order.
  */
 @Injectable()
 export class NotificationWriter {
-  private readonly queue: Request[] = [];
-  private flushing = false;
+  private queue: Request[] = [];
+  /** Streams with a group in flight: requests for them wait until it has committed. */
+  private readonly busy = new Set<string>();
+  private inFlight = 0;
+  private dispatchScheduled = false;
   /** The emits of committed groups, one after the other (never rejects). */
   private emitting: Promise<void> = Promise.resolve();
 
@@ -40,46 +56,82 @@ export class NotificationWriter {
   write(items: PreparedNotification[]): Promise<(StoredNotification | null)[]> {
     if (items.length === 0) return Promise.resolve([]);
     return new Promise((resolve, reject) => {
-      this.queue.push({ items, submittedAt: process.hrtime.bigint(), resolve, reject });
-      if (!this.flushing) void this.flush();
+      this.queue.push({ items, streams: [...new Set(items.map((item) => item.stream))], submittedAt: process.hrtime.bigint(), resolve, reject });
+      this.scheduleDispatch();
     });
   }
 
-  private async flush(): Promise<void> {
-    this.flushing = true;
-    try {
-      while (this.queue.length > 0) {
-        const group = this.nextGroup();
-        try {
-          this.emitAfter(group, await this.store(group));
-        } catch (error) {
-          if (group.length === 1) group[0]?.reject(error);
-          // One bad request must not fail the others that shared its statement.
-          else {
-            for (const request of group) {
-              await this.store([request]).then(
-                (rows) => this.emitAfter([request], rows),
-                (alone: unknown) => request.reject(alone),
-              );
-            }
-          }
-        }
-      }
-    } finally {
-      this.flushing = false;
+  /**
+   * Groups are cut once per event-loop turn: the requests that became ready in one turn share a
+   * statement instead of taking one each (the statement count is what costs under load).
+   */
+  private scheduleDispatch(): void {
+    if (this.dispatchScheduled) return;
+    this.dispatchScheduled = true;
+    setImmediate(() => {
+      this.dispatchScheduled = false;
+      this.dispatch();
+    });
+  }
+
+  private dispatch(): void {
+    while (this.inFlight < MAX_GROUPS_IN_FLIGHT && this.queue.length > 0) {
+      const group = this.nextGroup();
+      if (group.length === 0) return;
+      const streams = new Set(group.flatMap((request) => request.streams));
+      for (const stream of streams) this.busy.add(stream);
+      this.inFlight += 1;
+      void this.run(group).finally(() => {
+        for (const stream of streams) this.busy.delete(stream);
+        this.inFlight -= 1;
+        if (this.queue.length > 0) this.scheduleDispatch();
+      });
     }
   }
 
+  /** Stores one group and queues its emits; never rejects (each request hears its own outcome). */
+  private async run(group: Request[]): Promise<void> {
+    try {
+      this.emitAfter(group, await this.store(group));
+    } catch (error) {
+      if (group.length === 1) {
+        group[0]?.reject(error);
+        return;
+      }
+      // One bad request must not fail the others that shared its statement. Its streams stay
+      // busy meanwhile, so no later request of theirs overtakes these.
+      for (const request of group) {
+        await this.store([request]).then(
+          (rows) => this.emitAfter([request], rows),
+          (alone: unknown) => request.reject(alone),
+        );
+      }
+    }
+  }
+
+  /**
+   * The oldest requests whose streams have no group in flight, up to MAX_GROUP_ROWS. A request
+   * that has to wait also holds back every later request sharing a stream with it, so requests
+   * for one stream are stored in arrival order.
+   */
   private nextGroup(): Request[] {
     const group: Request[] = [];
+    const waiting: Request[] = [];
+    const blocked = new Set(this.busy);
     let rows = 0;
-    while (this.queue.length > 0) {
-      const next = this.queue[0] as Request;
-      if (group.length > 0 && rows + next.items.length > MAX_GROUP_ROWS) break;
-      group.push(next);
-      rows += next.items.length;
-      this.queue.shift();
+    let index = 0;
+    for (; index < this.queue.length; index++) {
+      const request = this.queue[index] as Request;
+      if (request.streams.some((stream) => blocked.has(stream))) {
+        for (const stream of request.streams) blocked.add(stream);
+        waiting.push(request);
+        continue;
+      }
+      if (group.length > 0 && rows + request.items.length > MAX_GROUP_ROWS) break;
+      group.push(request);
+      rows += request.items.length;
     }
+    this.queue = waiting.concat(this.queue.slice(index));
     return group;
   }
 

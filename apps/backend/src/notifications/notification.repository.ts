@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import DataLoader from 'dataloader';
 import { randomBytes } from 'node:crypto';
 import { IDEMPOTENCY_WINDOW_HOURS, NOTIFICATION_LIMITS, type NotificationPriority, type NotificationScope } from '@notify-gateway/contracts';
 import type { AuthenticatedUser } from '../auth/authenticated-user.js';
@@ -8,6 +9,7 @@ import { NOTIFICATION_VIEW_FIELDS, type NotificationRow } from './notification.v
 import { streamsOf } from './streams/stream-position.js';
 
 const MAX_BIGINT = 9223372036854775807n;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export type Viewer = Pick<AuthenticatedUser, 'userId' | 'tenantId' | 'role'>;
 
@@ -45,9 +47,66 @@ export interface ClaimedKey {
 
 type ReadRow = NotificationRow & { read: boolean };
 
+/** The group statement of `insertGroup`; $1–$13 are the items' columns, $14 the idempotency window in hours. */
+const INSERT_GROUP = `
+  WITH input AS (
+    SELECT * FROM unnest(
+      $1::uuid[], $2::text[], $3::text[], $4::uuid[], $5::uuid[], $6::uuid[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[]
+    ) WITH ORDINALITY AS i(id, stream, scope, tenant_id, user_id, created_by_id, title, content, priority, data, publisher, key, hash, ord)
+  ),
+  claimed AS (
+    INSERT INTO notification_idempotency_keys AS k (publisher, key, request_hash, notification_id)
+    SELECT publisher, key, hash, id FROM input WHERE key IS NOT NULL
+    ON CONFLICT (publisher, key) DO UPDATE
+      SET request_hash = EXCLUDED.request_hash, notification_id = EXCLUDED.notification_id, created_at = now()
+      WHERE k.created_at < now() - make_interval(hours => $14::int)
+    RETURNING notification_id
+  ),
+  accepted AS (
+    SELECT * FROM input WHERE key IS NULL OR id IN (SELECT notification_id FROM claimed)
+  ),
+  counts AS (
+    SELECT stream, count(*)::bigint AS n FROM accepted GROUP BY stream
+  ),
+  bumped AS (
+    INSERT INTO notification_streams AS s (stream, epoch, last_offset)
+    SELECT stream, substr(md5(random()::text || stream), 1, 12), n FROM counts ORDER BY stream
+    ON CONFLICT (stream) DO UPDATE SET last_offset = s.last_offset + EXCLUDED.last_offset
+    RETURNING stream, epoch, last_offset
+  ),
+  numbered AS (
+    SELECT a.*, b.last_offset - c.n + row_number() OVER (PARTITION BY a.stream ORDER BY a.ord) AS stream_offset
+    FROM accepted a JOIN bumped b USING (stream) JOIN counts c USING (stream)
+  ),
+  inserted AS (
+    INSERT INTO notifications (id, scope, tenant_id, user_id, created_by_id, title, content, priority, data, stream, stream_offset)
+    SELECT id, scope::"NotificationScope", tenant_id, user_id, created_by_id, title, content, priority::"NotificationPriority", data::jsonb, stream, stream_offset
+    FROM numbered ORDER BY stream, stream_offset
+    RETURNING id, seq, data, created_at AS "createdAt", stream, stream_offset AS "streamOffset"
+  )
+  SELECT inserted.*, bumped.epoch FROM inserted JOIN bumped USING (stream)`;
+
+/** What the database decided for a row (the rest is the item as sent); int8 comes as text. */
+interface StoredRowOnTheWire {
+  id: string;
+  seq: string;
+  data: StoredNotification['data'];
+  createdAt: Date;
+  stream: string;
+  streamOffset: string;
+  epoch: string;
+}
+
 /** All notification I/O. */
 @Injectable()
 export class NotificationRepository {
+  /** No cache: each publish reads the users table as it is now. */
+  private readonly recipientTenants = new DataLoader<string, string | null>((ids) => this.readTenantsOfUsers(ids), {
+    cache: false,
+    batchScheduleFn: (run) => setImmediate(run),
+    maxBatchSize: 1000,
+  });
+
   constructor(private readonly prisma: PrismaService) {}
 
   /**
@@ -63,49 +122,42 @@ export class NotificationRepository {
   async insertGroup(items: PreparedNotification[]): Promise<StoredNotification[]> {
     if (items.length === 0) return [];
     const col = <T>(pick: (item: PreparedNotification) => T): T[] => items.map(pick);
-    return this.prisma.$queryRaw<StoredNotification[]>`
-      WITH input AS (
-        SELECT * FROM unnest(
-          ${col((i) => i.id)}::uuid[], ${col((i) => i.stream)}::text[], ${col((i) => i.scope)}::text[],
-          ${col((i) => i.tenantId)}::uuid[], ${col((i) => i.userId)}::uuid[], ${col((i) => i.createdById)}::uuid[],
-          ${col((i) => i.title)}::text[], ${col((i) => i.content)}::text[], ${col((i) => i.priority)}::text[],
-          ${col((i) => (i.data === null ? null : JSON.stringify(i.data)))}::text[],
-          ${col((i) => i.idempotency?.publisher ?? null)}::text[], ${col((i) => i.idempotency?.key ?? null)}::text[],
-          ${col((i) => i.idempotency?.hash ?? null)}::text[]
-        ) WITH ORDINALITY AS i(id, stream, scope, tenant_id, user_id, created_by_id, title, content, priority, data, publisher, key, hash, ord)
-      ),
-      claimed AS (
-        INSERT INTO notification_idempotency_keys AS k (publisher, key, request_hash, notification_id)
-        SELECT publisher, key, hash, id FROM input WHERE key IS NOT NULL
-        ON CONFLICT (publisher, key) DO UPDATE
-          SET request_hash = EXCLUDED.request_hash, notification_id = EXCLUDED.notification_id, created_at = now()
-          WHERE k.created_at < now() - make_interval(hours => ${IDEMPOTENCY_WINDOW_HOURS})
-        RETURNING notification_id
-      ),
-      accepted AS (
-        SELECT * FROM input WHERE key IS NULL OR id IN (SELECT notification_id FROM claimed)
-      ),
-      counts AS (
-        SELECT stream, count(*)::bigint AS n FROM accepted GROUP BY stream
-      ),
-      bumped AS (
-        INSERT INTO notification_streams AS s (stream, epoch, last_offset)
-        SELECT stream, substr(md5(random()::text || stream), 1, 12), n FROM counts ORDER BY stream
-        ON CONFLICT (stream) DO UPDATE SET last_offset = s.last_offset + EXCLUDED.last_offset
-        RETURNING stream, epoch, last_offset
-      ),
-      numbered AS (
-        SELECT a.*, b.last_offset - c.n + row_number() OVER (PARTITION BY a.stream ORDER BY a.ord) AS stream_offset
-        FROM accepted a JOIN bumped b USING (stream) JOIN counts c USING (stream)
-      ),
-      inserted AS (
-        INSERT INTO notifications (id, scope, tenant_id, user_id, created_by_id, title, content, priority, data, stream, stream_offset)
-        SELECT id, scope::"NotificationScope", tenant_id, user_id, created_by_id, title, content, priority::"NotificationPriority", data::jsonb, stream, stream_offset
-        FROM numbered ORDER BY stream, stream_offset
-        RETURNING id, seq, scope, title, content, priority, data, created_at AS "createdAt", user_id AS "userId", tenant_id AS "tenantId",
-                  stream, stream_offset AS "streamOffset"
-      )
-      SELECT inserted.*, bumped.epoch FROM inserted JOIN bumped USING (stream)`;
+    const { rows } = await this.prisma.pool.query<StoredRowOnTheWire>(INSERT_GROUP, [
+      col((i) => i.id),
+      col((i) => i.stream),
+      col((i) => i.scope),
+      col((i) => i.tenantId),
+      col((i) => i.userId),
+      col((i) => i.createdById),
+      col((i) => i.title),
+      col((i) => i.content),
+      col((i) => i.priority),
+      col((i) => (i.data === null ? null : JSON.stringify(i.data))),
+      col((i) => i.idempotency?.publisher ?? null),
+      col((i) => i.idempotency?.key ?? null),
+      col((i) => i.idempotency?.hash ?? null),
+      IDEMPOTENCY_WINDOW_HOURS,
+    ]);
+    // Only what the database decided comes back (fewer bytes to parse); the rest is the item.
+    const byId = new Map(items.map((item) => [item.id, item]));
+    return rows.map((row) => {
+      const item = byId.get(row.id) as PreparedNotification;
+      return {
+        id: row.id,
+        seq: BigInt(row.seq),
+        scope: item.scope,
+        title: item.title,
+        content: item.content,
+        priority: item.priority,
+        data: row.data,
+        createdAt: row.createdAt,
+        stream: row.stream,
+        streamOffset: BigInt(row.streamOffset),
+        userId: item.userId,
+        tenantId: item.tenantId,
+        epoch: row.epoch,
+      };
+    });
   }
 
   /** The request hashes of the keys claimed within the window, by `publisher \0 key`. */
@@ -259,16 +311,33 @@ export class NotificationRepository {
       ON CONFLICT DO NOTHING`;
   }
 
-  /** The recipients' tenants (absent: no such user). */
+  /**
+   * The recipients' tenants (absent: no such user). The lookups of the requests that reach this
+   * within one event-loop turn share one query: under load that is one query per turn, not one
+   * per publish.
+   */
   async tenantsOfUsers(userIds: string[]): Promise<Map<string, string>> {
-    if (userIds.length === 0) return new Map();
-    const users = await this.prisma.user.findMany({ where: { id: { in: [...new Set(userIds)] } }, select: { id: true, tenantId: true } });
-    return new Map(users.map((user) => [user.id, user.tenantId]));
+    const ids = [...new Set(userIds)];
+    const tenants = await this.recipientTenants.loadMany(ids);
+    const found = new Map<string, string>();
+    for (const [index, tenant] of tenants.entries()) {
+      if (tenant instanceof Error) throw tenant;
+      if (tenant !== null) found.set(ids[index] as string, tenant);
+    }
+    return found;
   }
 
   /** The recipient's tenant, or null when there is no such user. */
   async tenantOfUser(userId: string): Promise<string | null> {
     return (await this.tenantsOfUsers([userId])).get(userId) ?? null;
+  }
+
+  /** One query for a turn's worth of recipient ids; an id that is no UUID names nobody (and fails no one else's lookup). */
+  private async readTenantsOfUsers(ids: readonly string[]): Promise<(string | null)[]> {
+    const valid = ids.filter((id) => UUID.test(id));
+    const users = valid.length === 0 ? [] : await this.prisma.user.findMany({ where: { id: { in: valid } }, select: { id: true, tenantId: true } });
+    const byId = new Map(users.map((user) => [user.id, user.tenantId]));
+    return ids.map((id) => byId.get(id) ?? null);
   }
 
   async existingTenants(tenantIds: string[]): Promise<Set<string>> {

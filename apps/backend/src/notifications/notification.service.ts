@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
-import { validate } from 'class-validator';
+import { validateSync } from 'class-validator';
 import { createHash, randomUUID } from 'node:crypto';
 import { NOTIFICATION_LIMITS, type FieldError, type NotificationPage, type NotificationView, type StreamPosition } from '@notify-gateway/contracts';
 import type { AuthenticatedUser } from '../auth/authenticated-user.js';
@@ -348,7 +348,9 @@ function validKey(key: unknown, prefix: string): string | undefined {
 /** Other modules call the service directly: their input gets the same rules as a client's. */
 async function validContent(input: NotificationInput, prefix: string): Promise<NotificationContentDto> {
   const dto = plainToInstance(NotificationContentDto, { title: input.title, content: input.content, priority: input.priority, data: copyJson(input.data) });
-  const errors = await validate(dto, { whitelist: true, forbidUnknownValues: true });
+  // Synchronous: the content rules have no async validator, and the async path costs a promise
+  // chain per rule and item (validation was a fifth of a profiled sendMany's CPU).
+  const errors = validateSync(dto, { whitelist: true, forbidUnknownValues: true });
   if (errors.length > 0) throw new ApiError(400, 'VALIDATION_FAILED', undefined, toFieldErrors(errors, prefix));
   return dto;
 }
