@@ -28,7 +28,9 @@ export async function demoUsers(): Promise<Map<DemoEmail, DemoUser>> {
   await client.connect();
   try {
     const result = await client.query<{ id: string; tenant_id: string; email: DemoEmail; role: string }>(
-      'SELECT id, tenant_id, email, role FROM users',
+      // Only the seeded ones: tests add users of their own to the same database.
+      'SELECT id, tenant_id, email, role FROM users WHERE email = ANY($1)',
+      [[...DEMO_EMAILS]],
     );
     cache = new Map(result.rows.map((row) => [row.email, { id: row.id, tenantId: row.tenant_id, email: row.email, role: row.role }]));
     return cache;
