@@ -1,5 +1,6 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
+import DataLoader from 'dataloader';
 import type { Role } from '@notify-gateway/contracts';
 import type { AppConfig } from '../config/app-config.js';
 import { PrismaService } from '../core/prisma/prisma.service.js';
@@ -28,6 +29,10 @@ export interface UserDirectorySource {
 /** Injection token of the host's UserDirectorySource; without one the gateway's `users` table answers. */
 export const USER_DIRECTORY_SOURCE = Symbol('USER_DIRECTORY_SOURCE');
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** The cache-miss read of every handshake, straight on the pool (Prisma's query compiler cost more than the query). */
+const USERS_BY_ID = 'SELECT id, email, tenant_id AS "tenantId", role, is_active AS "isActive" FROM users WHERE id = ANY($1::uuid[])';
+
 /**
  * Reads users for authentication, from the gateway's `users` table or a host's directory.
  * `findById` (every handshake, request and socket event) is served from the user-state cache;
@@ -36,6 +41,12 @@ export const USER_DIRECTORY_SOURCE = Symbol('USER_DIRECTORY_SOURCE');
 @Injectable()
 export class UserDirectory {
   private readonly cache: UserStateCache;
+  /** Misses of one event-loop turn (a reconnect storm) share one query; no cache of its own. */
+  private readonly misses = new DataLoader<string, DirectoryUser | null>((ids) => this.readMany(ids), {
+    cache: false,
+    batchScheduleFn: (run) => setImmediate(run),
+    maxBatchSize: 500,
+  });
 
   constructor(
     private readonly prisma: PrismaService,
@@ -78,7 +89,14 @@ export class UserDirectory {
 
   private read(id: string): Promise<DirectoryUser | null> {
     if (this.source) return this.fromSource(id);
-    return this.prisma.user.findUnique({ where: { id }, select: USER_FIELDS });
+    return this.misses.load(id);
+  }
+
+  private async readMany(ids: readonly string[]): Promise<(DirectoryUser | null)[]> {
+    const valid = ids.filter((id) => UUID.test(id));
+    const { rows } = valid.length === 0 ? { rows: [] } : await this.prisma.pool.query<DirectoryUser>(USERS_BY_ID, [valid]);
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    return ids.map((id) => byId.get(id.toLowerCase()) ?? null);
   }
 
   /** The host's answer decides; its active users are mirrored so notifications can name them. */
