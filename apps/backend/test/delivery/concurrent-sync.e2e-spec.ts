@@ -7,6 +7,16 @@ import { demoUser, tokenFor } from '../support/users';
 const PUBLISHERS = 8;
 const PER_PUBLISHER = 40;
 
+/** Pulls while the publishers run, then until a pull brings nothing new (at most 200 more). */
+async function pullUntilQuiet(pull: () => Promise<void>, seen: readonly unknown[], publishing: () => boolean): Promise<void> {
+  while (publishing()) await pull();
+  for (let i = 0; i < 200; i += 1) {
+    const before = seen.length;
+    await pull();
+    if (seen.length === before) break;
+  }
+}
+
 /**
  * Concurrent transactions commit out of order; a cursor that trusted sequence numbers alone
  * would let a syncing client skip a late commit. Clients here sync in a tight loop while eight
@@ -47,12 +57,7 @@ describe('eight concurrent publishers while clients repeatedly sync', () => {
         seen.push(...ack.notifications);
         cursor = ack.cursor ?? cursor;
       };
-      while (publishing) await pull();
-      for (let i = 0; i < 200; i += 1) {
-        const before = seen.length;
-        await pull();
-        if (seen.length === before) break;
-      }
+      await pullUntilQuiet(pull, seen, () => publishing);
       return seen;
     });
     await Promise.all(publishers);
@@ -100,12 +105,7 @@ describe('eight concurrent publishers while clients repeatedly sync', () => {
         seen.push(...ack.notifications);
         position = ack.position;
       };
-      while (publishing) await pull();
-      for (let i = 0; i < 200; i += 1) {
-        const before = seen.length;
-        await pull();
-        if (seen.length === before) break;
-      }
+      await pullUntilQuiet(pull, seen, () => publishing);
       return seen;
     });
     await Promise.all(publishers);
