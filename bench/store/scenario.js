@@ -6,6 +6,7 @@
  * process, no HTTP in between) runs every operation SAMPLES times and the p50/p99 are taken, and
  * EXPLAIN (ANALYZE, BUFFERS) of the SQL each operation runs is written to the report.
  * Sizes: 1M then 10M notifications; `--quick`: 1M then 3M; `--store-sizes=1000000,3000000` overrides.
+ * The report is written after every size, so a run stopped during a long step keeps the steps done.
  */
 
 const path = require('node:path');
@@ -52,6 +53,7 @@ async function runStoreBench(options) {
     app = await createApp(config);
     await app.init();
     const service = app.get(NotificationService);
+    const { READ_STATE_SQL } = require(`${root}/apps/backend/dist/notifications/read-state/read-state.repository.js`);
 
     let filled = 0;
     for (const size of sizes) {
@@ -59,9 +61,10 @@ async function runStoreBench(options) {
       await fillTo(client, filled, size);
       filled = size;
       log(`store bench: filled to ${size.toLocaleString('en')} notifications in ${Math.round((Date.now() - started) / 1000)} s`);
-      const measured = await measure(client, service, size);
+      const measured = await measure(client, service, size, READ_STATE_SQL);
       rows.push({ size, ...measured.figures });
-      explains.push({ size, plans: measured.plans });
+      explains.push({ size, plans: measured.plans, load: require('node:os').loadavg().map((v) => v.toFixed(1)).join(' ') });
+      if (rows.length < sizes.length) write(root, { sizes, samples: SAMPLES, rows, ratios: ratios(rows), explains }, log);
     }
   } finally {
     await app?.close().catch(() => undefined);
@@ -70,18 +73,23 @@ async function runStoreBench(options) {
     await admin.end();
   }
   const result = { sizes, samples: SAMPLES, rows, ratios: ratios(rows), explains };
+  process.stdout.write(`\n${write(root, result, log)}\n`);
+  return result;
+}
+
+/** Writes the JSON and the markdown report of the sizes measured so far; returns the markdown. */
+function write(/** @type {string} */ root, /** @type {any} */ result, /** @type {(line: string) => void} */ log) {
   const report = markdown(result);
   const dir = path.join(root, 'bench', 'results');
   mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(dir, 'store-latest.json'), `${JSON.stringify(result, null, 2)}\n`);
   writeFileSync(path.join(dir, 'store-latest.md'), report);
-  process.stdout.write(`\n${report}\n`);
-  log('wrote bench/results/store-latest.json and store-latest.md');
-  return result;
+  log(`wrote bench/results/store-latest.json and store-latest.md (${result.rows.length} of ${result.sizes.length} sizes)`);
+  return report;
 }
 
 /** Operations, each with the viewer it runs as and the SQL it stands for (for EXPLAIN). */
-async function measure(/** @type {Client} */ client, /** @type {any} */ service, /** @type {number} */ size) {
+async function measure(/** @type {Client} */ client, /** @type {any} */ service, /** @type {number} */ size, /** @type {Record<string, string>} */ SQL) {
   // Viewers: users well inside the population, admins of every tenant (the first 100 users).
   const users = (await client.query(`SELECT id, tenant_id FROM bench_users WHERE NOT admin AND i % 997 = 1 ORDER BY i LIMIT ${SAMPLES}`)).rows;
   const admins = (await client.query(`SELECT id, tenant_id FROM bench_users WHERE admin ORDER BY i LIMIT ${SAMPLES}`)).rows;
@@ -134,7 +142,6 @@ async function measure(/** @type {Client} */ client, /** @type {any} */ service,
   ).rows;
   await time('publish (sendToUser)', (i) => service.sendToUser(recipients[i % recipients.length].id, { title: 'store bench', content: 'c' }));
 
-  const user = users[0];
   const adminRow = admins[1];
   const tenantStream = `tenant:${adminRow.tenant_id}`;
   const head = Number((await client.query('SELECT last_offset FROM notification_streams WHERE stream = $1', [tenantStream])).rows[0].last_offset);
@@ -150,26 +157,25 @@ async function measure(/** @type {Client} */ client, /** @type {any} */ service,
     }
   };
   const READ = `LEFT JOIN notification_reads r ON r.notification_id = n.id AND r.user_id = $2::uuid`;
+  const WINDOW = require('@notify-gateway/contracts').NOTIFICATION_LIMITS.unreadCountWindow;
+  // A user and an admin never marked by the timed runs: their mark-all-read is a first call.
+  const fresh = (await client.query(`SELECT id, tenant_id FROM bench_users WHERE NOT admin AND i % 997 = 5 ORDER BY i LIMIT 1`)).rows[0];
+  const freshAdmin = admins[admins.length - 1];
+  const adminStreams = [`user:${adminRow.id}`, tenantStream];
   await explain('sync-100-missed (tenant stream after offset)', `SELECT n.*, r.user_id IS NOT NULL AS read FROM notifications n ${READ} WHERE n.stream = $1 AND n.stream_offset > $3 ORDER BY n.stream_offset LIMIT 101`, [tenantStream, adminRow.id, head - 100]);
   await explain('latest page (one stream, per stream of the reader)', `SELECT n.*, r.user_id IS NOT NULL AS read FROM notifications n ${READ} WHERE n.stream = $1 ORDER BY n.stream_offset DESC LIMIT 51`, [tenantStream, adminRow.id]);
-  await explain(
-    'unread count (ADMIN: user and tenant stream)',
-    `SELECT count(*) FROM unnest($1::text[]) AS s(stream) CROSS JOIN LATERAL (SELECT n.id FROM notifications n WHERE n.stream = s.stream ORDER BY n.stream_offset DESC LIMIT 1000) recent
-     WHERE NOT EXISTS (SELECT 1 FROM notification_reads r WHERE r.user_id = $2::uuid AND r.notification_id = recent.id)`,
-    [[`user:${adminRow.id}`, tenantStream], adminRow.id],
-  );
+  await explain('read watermarks of a page (ADMIN: user and tenant stream)', SQL.holdingMarks, [adminRow.id, adminStreams]);
+  await explain('unread count (ADMIN, after its mark-all-read)', SQL.unreadCount, [adminRow.id, adminStreams, WINDOW]);
+  await explain('unread count (ADMIN, never marked: the full window)', SQL.unreadCount, [freshAdmin.id, [`user:${freshAdmin.id}`, `tenant:${freshAdmin.tenant_id}`], WINDOW]);
+  await explain('unread count (USER, never marked)', SQL.unreadCount, [fresh.id, [`user:${fresh.id}`], WINDOW]);
   await explain(
     'mark-read (visibility check)',
     `SELECT id FROM notifications WHERE id = $1::uuid AND ((scope = 'USER' AND user_id = $2::uuid)) LIMIT 1`,
     [targets[0].id, targets[0].user_id],
   );
-  await explain(
-    'mark-all-read (ADMIN, rolled back)',
-    `INSERT INTO notification_reads (user_id, notification_id) SELECT $1::uuid, n.id FROM notifications n
-     WHERE (n.scope = 'USER' AND n.user_id = $1::uuid) OR (n.scope = 'TENANT' AND n.tenant_id = $2::uuid) ON CONFLICT DO NOTHING`,
-    [admins[admins.length - 1].id, admins[admins.length - 1].tenant_id],
-  );
-  await explain('mark-all-read (USER, rolled back)', `INSERT INTO notification_reads (user_id, notification_id) SELECT $1::uuid, n.id FROM notifications n WHERE n.scope = 'USER' AND n.user_id = $1::uuid ON CONFLICT DO NOTHING`, [user.id]);
+  await explain('mark-read (read row unless under the watermark)', SQL.markOneRead, [targets[1].user_id, targets[1].id]);
+  await explain('mark-all-read (ADMIN, first call, rolled back)', SQL.markAllRead, [freshAdmin.id, [`user:${freshAdmin.id}`, `tenant:${freshAdmin.tenant_id}`], WINDOW]);
+  await explain('mark-all-read (USER, first call, rolled back)', SQL.markAllRead, [fresh.id, [`user:${fresh.id}`], WINDOW]);
   return { figures, plans, size };
 }
 
@@ -188,32 +194,37 @@ function ratios(/** @type {any[]} */ rows) {
 function markdown(/** @type {any} */ result) {
   const [first, last] = [result.rows[0], result.rows[result.rows.length - 1]];
   const label = (/** @type {number} */ n) => `${n / 1e6}M`;
+  /** @type {string[]} */
+  const sizes = result.rows.map((/** @type {any} */ row) => label(row.size));
   const lines = [
-    `### Store growth, ${label(first.size)} → ${label(last.size)} notifications (${USERS.toLocaleString('en')} users, ${TENANTS} tenants) — PROVISIONAL`,
+    `### Store growth, ${sizes.join(' → ')} notifications (${USERS.toLocaleString('en')} users, ${TENANTS} tenants) — PROVISIONAL`,
     '',
-    `p50 / p99 in ms over ${result.samples} calls of the gateway's NotificationService (in process, no HTTP); target: no figure grows more than ${TARGET_RATIO}×.`,
+    `p50 / p99 in ms over ${result.samples} calls of the gateway's NotificationService (in process, no HTTP); target: no figure grows more than ${TARGET_RATIO}× from ${label(first.size)} to ${label(last.size)}.`,
     '',
-    `| operation | ${label(first.size)} p50 / p99 | ${label(last.size)} p50 / p99 | ratio p50 / p99 | within ${TARGET_RATIO}× |`,
-    '|---|---|---|---|---|',
+    `| operation | ${sizes.map((size) => `${size} p50 / p99`).join(' | ')} | ratio p50 / p99 | within ${TARGET_RATIO}× |`,
+    `|---|${sizes.map(() => '---|').join('')}---|---|`,
   ];
   for (const key of Object.keys(first)) {
     if (key === 'size') continue;
     const ratio = result.ratios[key];
     const ok = ratio ? ratio.p50 <= TARGET_RATIO && ratio.p99 <= TARGET_RATIO : false;
-    lines.push(`| ${key} | ${first[key].p50} / ${first[key].p99} | ${last[key].p50} / ${last[key].p99} | ${ratio?.p50 ?? '–'} / ${ratio?.p99 ?? '–'} | ${ok ? 'yes' : 'no'} |`);
+    const cells = result.rows.map((/** @type {any} */ row) => `${row[key].p50} / ${row[key].p99}`);
+    lines.push(`| ${key} | ${cells.join(' | ')} | ${ratio?.p50 ?? '–'} / ${ratio?.p99 ?? '–'} | ${ok ? 'yes' : 'no'} |`);
   }
   // Wall-clock figures follow the machine's load; the pages a query touches do not.
-  const [firstPlans, lastPlans] = [result.explains[0].plans, result.explains[result.explains.length - 1].plans];
+  const [firstPlans] = [result.explains[0].plans];
   lines.push(
     '',
-    `Database work per query, from EXPLAIN (ANALYZE, BUFFERS): shared buffers touched (hit + read) and execution time; load average at the end ${require('node:os').loadavg().map((v) => v.toFixed(1)).join(' ')}.`,
+    `Database work per query, from EXPLAIN (ANALYZE, BUFFERS): shared buffers touched (hit + read) and execution time; load average (1/5/15 min) when each size was measured: ${result.explains.map((/** @type {any} */ e) => `${label(e.size)} ${e.load ?? '?'}`).join(', ')}.`,
     '',
-    `| query | ${label(first.size)} buffers / ms | ${label(last.size)} buffers / ms | ratio buffers |`,
-    '|---|---|---|---|',
+    `| query | ${sizes.map((size) => `${size} buffers / ms`).join(' | ')} | ratio buffers ${label(first.size)} → ${label(last.size)} |`,
+    `|---|${sizes.map(() => '---|').join('')}---|`,
   );
   for (const key of Object.keys(firstPlans)) {
-    const [a, b] = [planCost(firstPlans[key]), planCost(lastPlans[key] ?? '')];
-    lines.push(`| ${key} | ${a.buffers} / ${a.ms} | ${b.buffers} / ${b.ms} | ${round(b.buffers / Math.max(a.buffers, 1))} |`);
+    /** @type {{ buffers: number, ms: number }[]} */
+    const costs = result.explains.map((/** @type {any} */ e) => planCost(e.plans[key] ?? ''));
+    const [a, b] = [costs[0], costs[costs.length - 1]];
+    lines.push(`| ${key} | ${costs.map((c) => `${c.buffers} / ${c.ms}`).join(' | ')} | ${round(b.buffers / Math.max(a.buffers, 1))} |`);
   }
   lines.push('');
   for (const { size, plans } of result.explains) {

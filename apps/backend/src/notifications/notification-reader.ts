@@ -3,6 +3,7 @@ import { ConfigService } from '@nestjs/config';
 import type { NotificationView, StreamReset, StreamResetReason } from '@notify-gateway/contracts';
 import type { AppConfig } from '../config/app-config.js';
 import { NotificationRepository, type Viewer } from './notification.repository.js';
+import { coveredBy, ReadStateRepository } from './read-state/read-state.repository.js';
 import { toView, type NotificationRow } from './notification.view.js';
 import { encodePosition, streamsOf, toList, type Positions } from './streams/stream-position.js';
 
@@ -28,6 +29,7 @@ export class NotificationReader {
 
   constructor(
     private readonly repository: NotificationRepository,
+    private readonly readState: ReadStateRepository,
     config: ConfigService<AppConfig, true>,
   ) {
     this.catchUpMax = BigInt(config.get('store', { infer: true }).catchUpMax);
@@ -62,6 +64,8 @@ export class NotificationReader {
       }),
     );
 
+    // Read: a read row, or at or below the reader's watermark (read after the rows: it only moves forward).
+    const marks = await this.readState.marks(viewer.userId, pending.map((lane) => lane.stream));
     // k-way merge by seq: what is taken of each stream is always a prefix of it.
     const items: NotificationView[] = [];
     while (items.length < limit) {
@@ -72,7 +76,7 @@ export class NotificationReader {
       }
       if (!best) break;
       const row = best.rows.shift() as ReadRow;
-      items.push(toView(row, best.epoch, row.read));
+      items.push(toView(row, best.epoch, row.read || coveredBy(marks, row)));
       next.set(best.stream, { epoch: best.epoch, offset: row.streamOffset });
     }
     const hasMore = pending.some((lane) => lane.rows.length > 0 || lane.more);
@@ -101,7 +105,8 @@ export class NotificationReader {
       const head = heads.get(stream);
       if (head) positions.set(stream, { epoch: head.epoch, offset: head.lastOffset });
     }
-    const items = rows.map((row) => toView(row, heads.get(row.stream)?.epoch ?? '', row.read));
+    const marked = await this.readState.withMarks(viewer, rows);
+    const items = marked.map((row) => toView(row, heads.get(row.stream)?.epoch ?? '', row.read));
     return { items, hasMore, positions, reset: [] };
   }
 }

@@ -1,12 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import DataLoader from 'dataloader';
 import { randomBytes } from 'node:crypto';
-import { IDEMPOTENCY_WINDOW_HOURS, NOTIFICATION_LIMITS, type NotificationPriority, type NotificationScope } from '@notify-gateway/contracts';
+import { IDEMPOTENCY_WINDOW_HOURS, type NotificationPriority, type NotificationScope } from '@notify-gateway/contracts';
 import type { AuthenticatedUser } from '../auth/authenticated-user.js';
 import { PrismaService } from '../core/prisma/prisma.service.js';
-import { isTenantAdmin, visibleTo } from './notification-audience.js';
+import { visibleTo } from './notification-audience.js';
 import { NOTIFICATION_VIEW_FIELDS, type NotificationRow } from './notification.view.js';
-import { streamsOf } from './streams/stream-position.js';
 
 const MAX_BIGINT = 9223372036854775807n;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -264,51 +263,6 @@ export class NotificationRepository {
       hasMore: rows.length > limit,
       heads: new Map(heads.map((row) => [row.stream, { epoch: row.epoch, lastOffset: row.lastOffset }])),
     };
-  }
-
-  /**
-   * Unread among the newest NOTIFICATION_LIMITS.unreadCountWindow of each stream the viewer reads:
-   * per stream one backward range of the (stream, offset) index and as many primary-key probes of
-   * the reads, never a scan of a tenant's history (an ADMIN reads its tenant's stream too).
-   */
-  async unreadCount(viewer: Viewer): Promise<number> {
-    const rows = await this.prisma.$queryRaw<{ unread: bigint }[]>`
-      SELECT count(*) AS unread
-      FROM unnest(${[...streamsOf(viewer).values()]}::text[]) AS s(stream)
-      CROSS JOIN LATERAL (
-        SELECT n.id FROM notifications n WHERE n.stream = s.stream
-        ORDER BY n.stream_offset DESC LIMIT ${NOTIFICATION_LIMITS.unreadCountWindow}
-      ) AS recent
-      WHERE NOT EXISTS (SELECT 1 FROM notification_reads r WHERE r.user_id = ${viewer.userId}::uuid AND r.notification_id = recent.id)`;
-    return Number(rows[0]?.unread ?? 0);
-  }
-
-  /** Marks one notification read for the viewer; false when the viewer cannot see it. */
-  async markRead(viewer: Viewer, notificationId: string): Promise<boolean> {
-    const visible = await this.prisma.notification.findFirst({
-      where: { AND: [visibleTo(viewer), { id: notificationId }] },
-      select: { id: true },
-    });
-    if (!visible) return false;
-    await this.prisma.notificationRead.upsert({
-      where: { userId_notificationId: { userId: viewer.userId, notificationId } },
-      create: { userId: viewer.userId, notificationId },
-      update: {},
-    });
-    return true;
-  }
-
-  /** Marks everything the viewer can see read; returns how many were unread. */
-  markAllRead(viewer: Viewer): Promise<number> {
-    const admin = isTenantAdmin(viewer.role);
-    const superAdmin = viewer.role === 'SUPER_ADMIN';
-    return this.prisma.$executeRaw`
-      INSERT INTO notification_reads (user_id, notification_id)
-      SELECT ${viewer.userId}::uuid, n.id FROM notifications n
-      WHERE (n.scope = 'USER' AND n.user_id = ${viewer.userId}::uuid)
-         OR (${admin} AND n.scope = 'TENANT' AND n.tenant_id = ${viewer.tenantId}::uuid)
-         OR (${superAdmin} AND n.scope = 'GLOBAL')
-      ON CONFLICT DO NOTHING`;
   }
 
   /**

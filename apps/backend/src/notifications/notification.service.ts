@@ -16,6 +16,7 @@ import { NotificationFanout } from './notification-fanout.js';
 import { describePositions, NotificationReader, type PositionedPage } from './notification-reader.js';
 import { NotificationWriter } from './notification-writer.js';
 import { NotificationRepository, type PreparedNotification, type StoredNotification, type Viewer } from './notification.repository.js';
+import { ReadStateRepository } from './read-state/read-state.repository.js';
 import { toView } from './notification.view.js';
 import { decodePosition, PositionSyntaxError, positionsFromList, type Positions } from './streams/stream-position.js';
 
@@ -54,6 +55,7 @@ const SERVICE_PUBLISHER = 'service';
 export class NotificationService {
   constructor(
     private readonly repository: NotificationRepository,
+    private readonly readState: ReadStateRepository,
     private readonly reader: NotificationReader,
     private readonly writer: NotificationWriter,
     private readonly fanout: NotificationFanout,
@@ -120,7 +122,8 @@ export class NotificationService {
     const limit = query.limit ?? NOTIFICATION_LIMITS.pageDefault;
     if (query.position !== undefined) return this.positioned(viewer, await this.reader.after(viewer, decoded(query.position, viewer), limit), null);
     if (query.after !== undefined) {
-      const { rows, hasMore } = await this.repository.listAfter(viewer, query.after, limit);
+      const { rows: unmarked, hasMore } = await this.repository.listAfter(viewer, query.after, limit);
+      const rows = await this.readState.withMarks(viewer, unmarked);
       const heads = await this.repository.heads([...new Set(rows.map((row) => row.stream))]);
       const items = rows.map((row) => toView(row, heads.get(row.stream)?.epoch ?? '', row.read));
       return { items, cursor: items[items.length - 1]?.cursor ?? query.after, hasMore };
@@ -161,17 +164,17 @@ export class NotificationService {
   }
 
   unreadCount(viewer: Viewer): Promise<number> {
-    return this.repository.unreadCount(viewer);
+    return this.readState.unreadCount(viewer);
   }
 
   /** Marks one read; the user's other sessions hear of it. */
   async markRead(viewer: Viewer, notificationId: string, exceptSocketId?: string): Promise<void> {
-    if (!(await this.repository.markRead(viewer, notificationId))) throw new ApiError(404, 'NOT_FOUND');
+    if (!(await this.readState.markRead(viewer, notificationId))) throw new ApiError(404, 'NOT_FOUND');
     this.fanout.publish(userRoom(viewer.userId), 'notification:read', { id: notificationId }, exceptSocketId);
   }
 
   async markAllRead(viewer: Viewer, exceptSocketId?: string): Promise<number> {
-    const count = await this.repository.markAllRead(viewer);
+    const count = await this.readState.markAllRead(viewer);
     this.fanout.publish(userRoom(viewer.userId), 'notification:read', { all: true }, exceptSocketId);
     return count;
   }

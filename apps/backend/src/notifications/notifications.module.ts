@@ -14,6 +14,7 @@ import { NotificationRepository } from './notification.repository.js';
 import { NotificationService } from './notification.service.js';
 import { NotificationsController } from './notifications.controller.js';
 import { NotificationPruner } from './retention/notification-pruner.js';
+import { ReadStateRepository } from './read-state/read-state.repository.js';
 import { SessionReconciler } from './session-reconciler.js';
 import { SocketEventBudget } from './socket/socket-event-budget.js';
 import { RevokedSessions } from './revoked-sessions.js';
@@ -51,6 +52,7 @@ import { GatewayConfigModule } from '../config/gateway-config.module.js';
     SessionRefresh,
     RevokedSessions,
     NotificationPruner,
+    ReadStateRepository,
   ],
   exports: [NotificationService, ConnectionService],
 })

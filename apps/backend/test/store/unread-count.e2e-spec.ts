@@ -1,32 +1,9 @@
-import { randomUUID } from 'node:crypto';
-import { sign } from 'jsonwebtoken';
 import { NOTIFICATION_LIMITS, type NotificationPage } from '@notify-gateway/contracts';
 import { NotificationService } from '../../src/notifications/notification.service';
 import { http } from '../support/http';
-import { startApp, TEST_JWT_SECRET, type RunningApp } from '../support/test-app';
+import { startApp, type RunningApp } from '../support/test-app';
+import { freshTenant } from './fresh-tenant';
 import { sql } from '../support/users';
-
-interface Person {
-  id: string;
-  token: string;
-}
-
-/** A tenant of its own, with one ADMIN and one USER: nobody else's notifications land in it. */
-async function freshTenant(): Promise<{ tenantId: string; admin: Person; user: Person }> {
-  const slug = `t-${randomUUID()}`;
-  const [tenant] = await sql<{ id: string }>(`INSERT INTO tenants (id, slug, name) VALUES (gen_random_uuid(), $1, $1) RETURNING id`, [slug]);
-  const tenantId = (tenant as { id: string }).id;
-  const person = async (role: 'ADMIN' | 'USER'): Promise<Person> => {
-    const [row] = await sql<{ id: string }>(
-      `INSERT INTO users (id, email, password_hash, role, is_active, tenant_id, updated_at)
-       VALUES (gen_random_uuid(), $1, '!', $2::"Role", true, $3, now()) RETURNING id`,
-      [`${role.toLowerCase()}-${randomUUID()}@unread.test`, role, tenantId],
-    );
-    const id = (row as { id: string }).id;
-    return { id, token: sign({ sub: id }, TEST_JWT_SECRET, { algorithm: 'HS256', expiresIn: 900 }) };
-  };
-  return { tenantId, admin: await person('ADMIN'), user: await person('USER') };
-}
 
 /**
  * Unread counts that stay cheap (issue 20): an ADMIN's count spans its user stream and its

@@ -339,7 +339,7 @@ describe('applyMigrations / seedDemoData against PostgreSQL', () => {
     const { tables, enums } = parseSchema(readFileSync(SCHEMA_FILE, 'utf8'));
 
     it('has exactly the tables, columns, nullability and types the schema declares', async () => {
-      expect(tables.map((t) => t.table).sort()).toEqual(['notification_idempotency_keys', 'notification_reads', 'notification_streams', 'notifications', 'tenants', 'users']);
+      expect(tables.map((t) => t.table).sort()).toEqual(['notification_idempotency_keys', 'notification_read_marks', 'notification_reads', 'notification_streams', 'notifications', 'tenants', 'users']);
       const actual = await withDb(url, (c) =>
         c.query<{ table_name: string; column_name: string; is_nullable: string; udt_name: string; len: number | null; prec: number | null }>(
           `SELECT table_name, column_name, is_nullable, udt_name,
@@ -452,6 +452,12 @@ describe('applyMigrations / seedDemoData against PostgreSQL', () => {
         await prisma.notificationIdempotencyKey.delete({ where: { publisher_key: { publisher: author.id, key: 'k-1' } } });
         await prisma.notificationStream.delete({ where: { stream: 'global' } });
 
+        const mark = await prisma.notificationReadMark.create({
+          data: { userId: recipient.id, stream: `user:${recipient.id}`, epoch: 'abcdEFGH12', readOffset: 7n, updatedAt: at('2026-01-02T03:04:07.456Z') },
+        });
+        expect(await prisma.notificationReadMark.findUniqueOrThrow({ where: { userId_stream: { userId: recipient.id, stream: `user:${recipient.id}` } } })).toEqual(mark);
+        await expect(prisma.notificationReadMark.create({ data: { userId: recipient.id, stream: `user:${recipient.id}`, epoch: 'x', readOffset: 1n } })).rejects.toThrow();
+
         const read = await prisma.notificationRead.create({
           data: { userId: recipient.id, notificationId: notification.id, readAt: at('2026-01-02T03:04:07.123Z') },
         });
@@ -503,6 +509,8 @@ describe('applyMigrations / seedDemoData against PostgreSQL', () => {
         expect(await prisma.user.count({ where: { tenantId: tenant.id } })).toBe(0);
         expect(await prisma.notification.count({ where: { id: notification.id } })).toBe(0);
         expect(await prisma.notificationRead.count()).toBe(0);
+        // A user's watermarks go with the user.
+        expect(await prisma.notificationReadMark.count()).toBe(0);
       } finally {
         await prisma.$disconnect();
       }

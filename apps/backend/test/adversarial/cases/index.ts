@@ -5,6 +5,7 @@ import { moduleCases } from './module';
 import { originCases } from './origins';
 import { payloadCases } from './payloads';
 import { protocolCases } from './protocol';
+import { readStateCases } from './read-state';
 import { socketCases } from './sockets';
 import { tokenLifecycleCases } from './token-lifecycle';
 import { storeCases } from './store';
@@ -15,7 +16,7 @@ import { userStateCases } from './user-state';
 
 /** Every hostile case, in the order a pass runs them. */
 export function allCases(): HostileCase[] {
-  return [...tokenCases, ...tokenLifecycleCases, ...originCases, ...protocolCases, ...payloadCases, ...httpCases, ...abuseHttpCases, ...userStateCases, ...socketCases, ...moduleCases, ...streamCases, ...storeCases, ...unknownKeyCases];
+  return [...tokenCases, ...tokenLifecycleCases, ...originCases, ...protocolCases, ...payloadCases, ...httpCases, ...abuseHttpCases, ...userStateCases, ...socketCases, ...moduleCases, ...streamCases, ...storeCases, ...readStateCases, ...unknownKeyCases];
 }
 
 export function countByCategory(cases: HostileCase[]): Record<Category, number> {
