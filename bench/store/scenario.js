@@ -176,6 +176,19 @@ async function measure(/** @type {Client} */ client, /** @type {any} */ service,
   await explain('mark-read (read row unless under the watermark)', SQL.markOneRead, [targets[1].user_id, targets[1].id]);
   await explain('mark-all-read (ADMIN, first call, rolled back)', SQL.markAllRead, [freshAdmin.id, [`user:${freshAdmin.id}`, `tenant:${freshAdmin.tenant_id}`], WINDOW]);
   await explain('mark-all-read (USER, first call, rolled back)', SQL.markAllRead, [fresh.id, [`user:${fresh.id}`], WINDOW]);
+  // Baseline, same database and run: the statement mark-all-read ran before read watermarks
+  // (one notification_reads row per unread notification the reader can see).
+  await explain(
+    'baseline: mark-all-read by read rows (ADMIN, first call, rolled back)',
+    `INSERT INTO notification_reads (user_id, notification_id) SELECT $1::uuid, n.id FROM notifications n
+     WHERE (n.scope = 'USER' AND n.user_id = $1::uuid) OR (n.scope = 'TENANT' AND n.tenant_id = $2::uuid) ON CONFLICT DO NOTHING`,
+    [freshAdmin.id, freshAdmin.tenant_id],
+  );
+  await explain(
+    'baseline: mark-all-read by read rows (USER, first call, rolled back)',
+    `INSERT INTO notification_reads (user_id, notification_id) SELECT $1::uuid, n.id FROM notifications n WHERE n.scope = 'USER' AND n.user_id = $1::uuid ON CONFLICT DO NOTHING`,
+    [fresh.id],
+  );
   return { figures, plans, size };
 }
 
