@@ -5,7 +5,7 @@ import { http } from '../support/http';
 import { connect, request, type ClientSocket } from '../support/sockets';
 import { openStream } from '../support/sse';
 import { startApp, type RunningApp } from '../support/test-app';
-import { freshTenant, type Person } from './fresh-tenant';
+import { freshPerson, freshTenant, type Person } from './fresh-tenant';
 import { sql } from '../support/users';
 
 /**
@@ -73,6 +73,25 @@ describe('read watermarks', () => {
     expect(flags['later tenant']).toBe(false);
     expect(flags['later mine']).toBe(false);
     expect(flags['tenant 3']).toBe(true);
+  });
+
+  it("a SUPER_ADMIN's read-all moves its user, tenant and global watermarks; another SUPER_ADMIN's global stays unread", async () => {
+    const { tenantId } = await freshTenant();
+    const [root, otherRoot] = [await freshPerson('SUPER_ADMIN', tenantId), await freshPerson('SUPER_ADMIN', tenantId)];
+    await service.sendToUser(root.id, { title: 'mine', content: 'c' });
+    await service.sendToTenant(tenantId, { title: 'tenant', content: 'c' });
+    // The global stream is every test's: its count may sit at the window, so compare, not add.
+    await service.sendGlobal({ title: 'global', content: 'c' });
+    const otherBefore = await count(otherRoot);
+    expect(otherBefore).toBeGreaterThan(0);
+
+    await readAll(root);
+    expect(await count(root)).toBe(0);
+    expect((await marksOf(root.id)).map((m) => m.stream)).toEqual(['global', `tenant:${tenantId}`, `user:${root.id}`]);
+    expect(await count(otherRoot)).toBe(otherBefore);
+    const flags = await latestFlags(root);
+    expect([flags.mine, flags.tenant, flags.global]).toEqual([true, true, true]);
+    expect((await latestFlags(otherRoot)).global).toBe(false);
   });
 
   it('mark-read of one below the watermark is idempotent and writes nothing; above it, one read row', async () => {
