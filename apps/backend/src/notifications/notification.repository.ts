@@ -360,7 +360,8 @@ export class NotificationRepository {
     const tenants = await this.recipientTenants.loadMany(ids);
     const found = new Map<string, string>();
     for (const [index, tenant] of tenants.entries()) {
-      if (tenant instanceof Error) throw tenant;
+      // Not `instanceof Error`: node's socket errors (a refused connection) may come from another realm.
+      if (tenant !== null && typeof tenant !== 'string') throw tenant;
       if (tenant !== null) found.set(ids[index] as string, tenant);
     }
     return found;
