@@ -39,8 +39,8 @@ const { round } = require('../lib/util.js');
  * publisher sees at that offered rate).
  */
 const PLAN = {
-  quick: { receivers: 50, rates: [1000, 2000, 5000], durationMs: 2000, drainMs: 3000, warmupRate: 1000, warmupMs: 1000, batch: { size: 500, concurrency: 4, durationMs: 2000, warmupMs: 1000, openRate: 10_000 }, inProcess: { size: 500, concurrency: 4, durationMs: 2000, warmupMs: 1000, openRate: 10_000 }, two: { concurrency: 16, batch: { size: 500, concurrency: 2 }, durationMs: 2000, warmupMs: 1000 } },
-  full: { receivers: 200, rates: [1000, 2000, 5000], durationMs: 10_000, drainMs: 8000, warmupRate: 1000, warmupMs: 3000, batch: { size: 500, concurrency: 4, durationMs: 10_000, warmupMs: 3000, openRate: 10_000 }, inProcess: { size: 500, concurrency: 4, durationMs: 10_000, warmupMs: 3000, openRate: 10_000 }, two: { concurrency: 16, batch: { size: 500, concurrency: 2 }, durationMs: 10_000, warmupMs: 3000 } },
+  quick: { receivers: 50, rates: [1000, 2000, 5000], durationMs: 2000, drainMs: 3000, warmupRate: 1000, warmupMs: 3000, batch: { size: 500, concurrency: 4, durationMs: 2000, warmupMs: 1000, openRate: 10_000 }, inProcess: { size: 500, concurrency: 4, durationMs: 2000, warmupMs: 1000, openRate: 10_000 }, two: { concurrency: 16, batch: { size: 500, concurrency: 2 }, durationMs: 2000, warmupMs: 1000 } },
+  full: { receivers: 200, rates: [1000, 2000, 5000], durationMs: 10_000, drainMs: 8000, warmupRate: 1000, warmupMs: 5000, batch: { size: 500, concurrency: 4, durationMs: 10_000, warmupMs: 3000, openRate: 10_000 }, inProcess: { size: 500, concurrency: 4, durationMs: 10_000, warmupMs: 3000, openRate: 10_000 }, two: { concurrency: 16, batch: { size: 500, concurrency: 2 }, durationMs: 10_000, warmupMs: 3000 } },
 };
 
 /** @param {Context} ctx @param {string} [name] @param {Record<string, string>} [extraEnv] */
@@ -196,10 +196,13 @@ async function scenarioPublish(ctx) {
           failed: run.publishFailed,
           latencyMs: run.latencyMs,
           httpMs: run.httpMs,
+          // Server CPU (from /proc) per 201: depends much less on the machine's other load than rates do.
+          cpuMsPerPublish: run.serverCpuMsPerNotification?.[0] ?? null,
         };
       }
       row.sustainedRatio = ratio(row.gateway.sustainedRate, row.floor.sustainedRate);
       row.p99Ratio = ratio(row.gateway.latencyMs.p99, row.floor.latencyMs.p99);
+      row.cpuRatio = ratio(row.gateway.cpuMsPerPublish, row.floor.cpuMsPerPublish);
       ctx.log(
         `publish ${rate}/s: gateway ${row.gateway.sustainedRate}/s p99 ${row.gateway.latencyMs.p99} ms lost ${row.gateway.lost} unsent ${row.gateway.unsent}; ` +
           `floor ${row.floor.sustainedRate}/s p99 ${row.floor.latencyMs.p99} ms; ratio ${row.sustainedRatio}`,
@@ -280,7 +283,11 @@ function publishLines(r) {
   const lines = ['publish (gateway vs floor, same run):'];
   for (const row of r.single ?? []) {
     if (row.skipped) lines.push(`  ${row.rate}/s: ${row.skipped}`);
-    else lines.push(`  REST ${row.rate}/s: gateway ${row.gateway.sustainedRate}/s p99 ${row.gateway.latencyMs.p99} ms lost ${row.gateway.lost} unsent ${row.gateway.unsent} | floor ${row.floor.sustainedRate}/s p99 ${row.floor.latencyMs.p99} ms | ratio ${row.sustainedRatio}`);
+    else
+      lines.push(
+        `  REST ${row.rate}/s: gateway ${row.gateway.sustainedRate}/s p99 ${row.gateway.latencyMs.p99} ms lost ${row.gateway.lost} unsent ${row.gateway.unsent} | floor ${row.floor.sustainedRate}/s p99 ${row.floor.latencyMs.p99} ms | ratio ${row.sustainedRatio}` +
+          ` | server CPU ${row.gateway.cpuMsPerPublish} vs ${row.floor.cpuMsPerPublish} ms per publish (${row.cpuRatio}x)`,
+      );
   }
   if (r.batch) lines.push(`  batches, saturated: gateway ${r.batch.gateway.rowsPerSec}/s p99 ${r.batch.gateway.batchMs.p99} ms | floor ${r.batch.floor.rowsPerSec}/s | ratio ${r.batch.ratio}`);
   if (r.batchOpen) lines.push(`  batches, offered ${r.batchOpen.offeredRowsPerSec}/s: gateway ${r.batchOpen.gateway.rowsPerSec}/s p99 ${r.batchOpen.gateway.batchMs.p99} ms | floor ${r.batchOpen.floor.rowsPerSec}/s p99 ${r.batchOpen.floor.batchMs.p99} ms`);
