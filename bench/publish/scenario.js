@@ -82,7 +82,7 @@ function holdBetween(before, after) {
   const groups = after.groups - before.groups;
   const notifications = after.notifications - before.notifications;
   const seconds = after.holdSeconds - before.holdSeconds;
-  return { groups, notifications, holdMsPerGroup: groups ? round((seconds / groups) * 1000, 3) : null, holdMsPerNotification: notifications ? round((seconds / notifications) * 1000, 4) : null };
+  return { groups, notifications, holdSeconds: seconds, holdMsPerGroup: groups ? round((seconds / groups) * 1000, 3) : null, holdMsPerNotification: notifications ? round((seconds / notifications) * 1000, 4) : null };
 }
 
 /** Both instances' hold figures, summed. @param {string[]} urls */
@@ -150,7 +150,7 @@ async function twoInstances(ctx, plan, targets) {
     const x = out[label];
     if (!x) continue;
     const h = x.hold;
-    h.holdMsPerNotificationWithCommit = h.notifications ? round((h.holdMsPerGroup * h.groups + (out.commit?.flushMs ?? 0) * h.groups) / h.notifications, 4) : null;
+    h.holdMsPerNotificationWithCommit = h.notifications ? round((h.holdSeconds * 1000 + (out.commit?.flushMs ?? 0) * h.groups) / h.notifications, 4) : null;
     x.timesBelowAdvisoryLock = old && h.holdMsPerNotificationWithCommit ? round(old / h.holdMsPerNotificationWithCommit, 1) : null;
     x.timesBelowAdvisoryLockStatementOnly = old && h.holdMsPerNotification ? round(old / h.holdMsPerNotification, 1) : null;
   }
@@ -198,6 +198,8 @@ async function scenarioPublish(ctx) {
           httpMs: run.httpMs,
           // Server CPU (from /proc) per 201: depends much less on the machine's other load than rates do.
           cpuMsPerPublish: run.serverCpuMsPerNotification?.[0] ?? null,
+          // Cores the server used over the phase: below 1, a single-threaded server was starved of CPU, not saturated.
+          cpuCores: run.serverCpuUtilization?.[0] ?? null,
         };
       }
       row.sustainedRatio = ratio(row.gateway.sustainedRate, row.floor.sustainedRate);
@@ -286,7 +288,7 @@ function publishLines(r) {
     else
       lines.push(
         `  REST ${row.rate}/s: gateway ${row.gateway.sustainedRate}/s p99 ${row.gateway.latencyMs.p99} ms lost ${row.gateway.lost} unsent ${row.gateway.unsent} | floor ${row.floor.sustainedRate}/s p99 ${row.floor.latencyMs.p99} ms | ratio ${row.sustainedRatio}` +
-          ` | server CPU ${row.gateway.cpuMsPerPublish} vs ${row.floor.cpuMsPerPublish} ms per publish (${row.cpuRatio}x)`,
+          ` | server CPU ${row.gateway.cpuMsPerPublish} vs ${row.floor.cpuMsPerPublish} ms per publish (${row.cpuRatio}x), ${row.gateway.cpuCores} vs ${row.floor.cpuCores} cores`,
       );
   }
   if (r.batch) lines.push(`  batches, saturated: gateway ${r.batch.gateway.rowsPerSec}/s p99 ${r.batch.gateway.batchMs.p99} ms | floor ${r.batch.floor.rowsPerSec}/s | ratio ${r.batch.ratio}`);
