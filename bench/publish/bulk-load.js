@@ -2,12 +2,16 @@
 /**
  * Bulk-publish load child, driven by bench/publish/scenario.js over IPC (the generator
  * protocol of bench/lib/children.js `ipcClient`). Closed loop: `concurrency` workers each send
- * one batch after another for `durationMs`, and every batch's latency is recorded.
+ * one batch after another for `durationMs`, and every batch's latency is recorded; open loop:
+ * batches at a fixed offered rate.
  *
  *   httpBatch: POST batches of `size` to the gateway (`/notifications/batch`) or the floor (`/emit-batch`);
  *   httpSingles: POST one notification at a time (`/notifications` or the floor's `/emit`), `concurrency` in flight;
  *   inProcessOurs: boots the gateway's Nest app in this process (no HTTP) and calls NotificationService.sendMany;
- *   inProcessFloor: the same rows straight into PostgreSQL with one unnest INSERT per batch.
+ *   inProcessFloor: the same rows straight into PostgreSQL with one unnest INSERT per batch;
+ *   commitProbe: what a COMMIT's WAL flush costs on this machine (added to the gateway's hold).
+ * Each run may start with a `warmupMs` closed loop (the same for every server), and with `rate`
+ * (rows/s) runs open loop instead of closed.
  */
 
 const http = require('node:http');
@@ -52,6 +56,53 @@ async function closedLoop(concurrency, durationMs, batch) {
   return { rows, batches: latencies.length, rowsPerSec: Math.round(rows / seconds), batchMs: summarize(latencies), errors, seconds: round(seconds, 2) };
 }
 
+/**
+ * Open loop: one batch every `size / rate` seconds for `durationMs`, whatever the answers do, so
+ * the latency is the one a publisher sees at that offered rate (not the queue a closed loop builds).
+ * Batches still unanswered at the end are waited for (bounded by the batch's own timeout).
+ * @param {number} rate rows per second offered @param {number} size @param {number} durationMs @param {() => Promise<number>} batch
+ */
+async function openLoop(rate, size, durationMs, batch) {
+  const latencies = /** @type {number[]} */ ([]);
+  const errors = /** @type {Record<string, number>} */ ({});
+  const intervalMs = (size / rate) * 1000;
+  const pending = /** @type {Promise<void>[]} */ ([]);
+  let rows = 0;
+  let lastAnswer = 0;
+  const start = nowMs();
+  for (let sent = 0; sent * intervalMs < durationMs; sent++) {
+    const due = start + sent * intervalMs;
+    if (due > nowMs()) await new Promise((resolve) => setTimeout(resolve, due - nowMs()));
+    const t = nowMs();
+    pending.push(
+      batch().then(
+        (stored) => {
+          rows += stored;
+          lastAnswer = nowMs();
+          latencies.push(lastAnswer - t);
+        },
+        (error) => {
+          const reason = error instanceof Error ? error.message.slice(0, 80) : String(error);
+          errors[reason] = (errors[reason] ?? 0) + 1;
+        },
+      ),
+    );
+  }
+  await Promise.all(pending);
+  const seconds = (Math.max(lastAnswer, start + durationMs) - start) / 1000;
+  return { offeredRowsPerSec: rate, rows, batches: latencies.length, rowsPerSec: Math.round(rows / seconds), batchMs: summarize(latencies), errors, seconds: round(seconds, 2) };
+}
+
+/**
+ * The same warm-up for every server measured (JIT, pools), then the measured run: closed loop at
+ * `concurrency`, or open loop when `rate` (rows/s) is given.
+ * @param {{ size: number, concurrency: number, durationMs: number, warmupMs?: number, rate?: number }} c @param {() => Promise<number>} batch
+ */
+async function measured(c, batch) {
+  if (c.warmupMs) await closedLoop(c.concurrency, c.warmupMs, batch);
+  return c.rate ? openLoop(c.rate, c.size, c.durationMs, batch) : closedLoop(c.concurrency, c.durationMs, batch);
+}
+
 /** @type {http.Agent | undefined} */
 let agent;
 /** @param {URL} base @param {string} pathname @param {string} body @param {Record<string, string>} headers */
@@ -71,12 +122,12 @@ function post(base, pathname, body, headers) {
   });
 }
 
-/** @param {{ kind: 'ours'|'floor', url: string, token?: string, targets: string[], size: number, concurrency: number, durationMs: number }} c */
+/** @param {{ kind: 'ours'|'floor', url: string, token?: string, targets: string[], size: number, concurrency: number, durationMs: number, warmupMs?: number, rate?: number }} c */
 async function httpBatch(c) {
   const base = new URL(c.url);
   const headers = /** @type {Record<string, string>} */ (c.token ? { authorization: `Bearer ${c.token}` } : {});
   let n = 0;
-  return closedLoop(c.concurrency, c.durationMs, async () => {
+  return measured(c, async () => {
     const items = Array.from({ length: c.size }, () => {
       const userId = c.targets[n++ % c.targets.length];
       return c.kind === 'ours'
@@ -89,12 +140,12 @@ async function httpBatch(c) {
   });
 }
 
-/** @param {{ kind: 'ours'|'floor', url: string, token?: string, targets: string[], concurrency: number, durationMs: number }} c */
+/** @param {{ kind: 'ours'|'floor', url: string, token?: string, targets: string[], concurrency: number, durationMs: number, warmupMs?: number }} c */
 async function httpSingles(c) {
   const base = new URL(c.url);
   const headers = /** @type {Record<string, string>} */ (c.token ? { authorization: `Bearer ${c.token}` } : {});
   let n = 0;
-  return closedLoop(c.concurrency, c.durationMs, async () => {
+  return measured({ ...c, size: 1 }, async () => {
     const userId = c.targets[n++ % c.targets.length];
     const body =
       c.kind === 'ours'
@@ -106,7 +157,7 @@ async function httpSingles(c) {
   });
 }
 
-/** @param {{ env: Record<string, string>, targets: string[], size: number, concurrency: number, durationMs: number }} c */
+/** @param {{ env: Record<string, string>, targets: string[], size: number, concurrency: number, durationMs: number, warmupMs?: number, rate?: number }} c */
 async function inProcessOurs(c) {
   const { loadConfig } = require(`${ROOT}/apps/backend/dist/config/load-config.js`);
   const { createApp } = require(`${ROOT}/apps/backend/dist/bootstrap.js`);
@@ -117,24 +168,28 @@ async function inProcessOurs(c) {
   await app.init();
   try {
     const service = app.get(NotificationService);
+    const registry = app.get(MetricsService).registry;
     let n = 0;
-    const result = await closedLoop(c.concurrency, c.durationMs, async () => {
+    const send = async () => {
       const items = Array.from({ length: c.size }, () => ({ scope: 'USER', userId: c.targets[n++ % c.targets.length], title: 'Bench sendMany', content: 'In-process bulk payload' }));
       return (await service.sendMany(items)).length;
-    });
-    return { ...result, lock: await lockHold(app.get(MetricsService).registry) };
+    };
+    if (c.warmupMs) await closedLoop(c.concurrency, c.warmupMs, send);
+    const before = await lockHold(registry);
+    const result = c.rate ? await openLoop(c.rate, c.size, c.durationMs, send) : await closedLoop(c.concurrency, c.durationMs, send);
+    return { ...result, lock: holdSince(before, await lockHold(registry)) };
   } finally {
     await app.close();
   }
 }
 
-/** @param {{ databaseUrl: string, targets: string[], size: number, concurrency: number, durationMs: number }} c */
+/** @param {{ databaseUrl: string, targets: string[], size: number, concurrency: number, durationMs: number, warmupMs?: number, rate?: number }} c */
 async function inProcessFloor(c) {
   const pool = new Pool({ connectionString: c.databaseUrl, max: 20 });
   try {
     await pool.query('CREATE TABLE IF NOT EXISTS floor_notifications (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), seq bigserial, room text NOT NULL, payload jsonb NOT NULL, created_at timestamptz NOT NULL DEFAULT now())');
     let n = 0;
-    return await closedLoop(c.concurrency, c.durationMs, async () => {
+    return await measured(c, async () => {
       const rooms = Array.from({ length: c.size }, () => `user:${c.targets[n++ % c.targets.length]}`);
       const payloads = rooms.map(() => JSON.stringify({ title: 'Bench sendMany', content: 'In-process bulk payload' }));
       const { rowCount } = await pool.query('INSERT INTO floor_notifications (room, payload) SELECT * FROM unnest($1::text[], $2::jsonb[]) RETURNING id, seq', [rooms, payloads]);
@@ -154,11 +209,53 @@ async function lockHold(registry) {
   const sum = value(hold, '_sum');
   const groups = value(hold, '_count');
   const notifications = rows?.values[0]?.value ?? 0;
-  return { groups, notifications, holdMsPerGroup: groups ? round((sum / groups) * 1000, 3) : null, holdMsPerNotification: notifications ? round((sum / notifications) * 1000, 4) : null };
+  return { groups, notifications, holdSeconds: sum, holdMsPerGroup: groups ? round((sum / groups) * 1000, 3) : null, holdMsPerNotification: notifications ? round((sum / notifications) * 1000, 4) : null };
+}
+
+/** The hold between two readings of lockHold (the measured run, not the warm-up). @param {any} before @param {any} after */
+function holdSince(before, after) {
+  const groups = after.groups - before.groups;
+  const notifications = after.notifications - before.notifications;
+  const seconds = after.holdSeconds - before.holdSeconds;
+  return { groups, notifications, holdSeconds: seconds, holdMsPerGroup: groups ? round((seconds / groups) * 1000, 3) : null, holdMsPerNotification: notifications ? round((seconds / notifications) * 1000, 4) : null };
+}
+
+/**
+ * What one COMMIT of a one-row write costs here (its WAL flush), the part of a group's hold that
+ * follows the statement and that the database cannot time from inside: the median COMMIT round
+ * trip minus the median round trip of an empty statement, on an otherwise idle connection.
+ * @param {{ databaseUrl: string, samples: number }} c
+ */
+async function commitProbe(c) {
+  const pool = new Pool({ connectionString: c.databaseUrl, max: 1 });
+  try {
+    await pool.query('CREATE TABLE IF NOT EXISTS bench_commit_probe (id bigserial PRIMARY KEY, at timestamptz NOT NULL DEFAULT now())');
+    const client = await pool.connect();
+    try {
+      const commits = [];
+      const empties = [];
+      for (let i = 0; i < c.samples; i++) {
+        await client.query('BEGIN');
+        await client.query('INSERT INTO bench_commit_probe DEFAULT VALUES');
+        let t = nowMs();
+        await client.query('COMMIT');
+        commits.push(nowMs() - t);
+        t = nowMs();
+        await client.query('SELECT 1');
+        empties.push(nowMs() - t);
+      }
+      const median = (/** @type {number[]} */ xs) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
+      return { samples: c.samples, commitMs: round(median(commits), 4), roundTripMs: round(median(empties), 4), flushMs: round(Math.max(0, median(commits) - median(empties)), 4) };
+    } finally {
+      client.release();
+    }
+  } finally {
+    await pool.end();
+  }
 }
 
 /** @type {Record<string, (args: any) => Promise<unknown>>} */
-const COMMANDS = { httpBatch, httpSingles, inProcessOurs, inProcessFloor };
+const COMMANDS = { httpBatch, httpSingles, inProcessOurs, inProcessFloor, commitProbe };
 
 process.on('message', async (/** @type {any} */ message) => {
   if (!message || typeof message.id !== 'number') return;
@@ -178,4 +275,4 @@ process.on('message', async (/** @type {any} */ message) => {
 process.on('disconnect', () => process.exit(0));
 send({ type: 'ready', pid: process.pid });
 
-module.exports = { lockHold };
+module.exports = { lockHold, holdSince };

@@ -71,7 +71,10 @@ const INSERT_GROUP = `
     INSERT INTO notification_streams AS s (stream, epoch, last_offset)
     SELECT stream, substr(md5(random()::text || stream), 1, 12), n FROM counts ORDER BY stream
     ON CONFLICT (stream) DO UPDATE SET last_offset = s.last_offset + EXCLUDED.last_offset
-    RETURNING stream, epoch, last_offset
+    RETURNING stream, epoch, last_offset,
+      -- When the first stream row lock was granted (rows lock in stream order): the start of the
+      -- hold that the trigger of migration 20261202000100_stream_lock_hold_report reports.
+      set_config('notify.stream_lock_granted', coalesce(nullif(current_setting('notify.stream_lock_granted', true), ''), clock_timestamp()::text), true) AS granted
   ),
   numbered AS (
     SELECT a.*, b.last_offset - c.n + row_number() OVER (PARTITION BY a.stream ORDER BY a.ord) AS stream_offset
@@ -85,6 +88,9 @@ const INSERT_GROUP = `
   )
   SELECT inserted.*, bumped.epoch FROM inserted JOIN bumped USING (stream)`;
 
+/** The tenant of each recipient that exists, for `readTenantsOfUsers`. */
+const RECIPIENT_TENANTS = 'SELECT id, tenant_id AS "tenantId" FROM users WHERE id = ANY($1::uuid[])';
+
 /** What the database decided for a row (the rest is the item as sent); int8 comes as text. */
 interface StoredRowOnTheWire {
   id: string;
@@ -95,6 +101,19 @@ interface StoredRowOnTheWire {
   streamOffset: string;
   epoch: string;
 }
+
+/** What the group statement stored, and how long it held its stream rows locked. */
+export interface StoredGroup {
+  rows: StoredNotification[];
+  /**
+   * From the first stream row lock granted to the end of the statement's work (foreign-key checks
+   * included), on the database's clock; the commit's WAL flush follows. Null when no stream was bumped.
+   */
+  lockHoldSeconds: number | null;
+}
+
+/** The trigger of migration 20261202000100_stream_lock_hold_report reports the hold in microseconds. */
+const LOCK_HOLD_NOTICE = /^notify_stream_lock_hold_us=(\d+)$/;
 
 /** All notification I/O. */
 @Injectable()
@@ -116,12 +135,12 @@ export class NotificationRepository {
    *    stream, taken in a fixed order so two groups never deadlock, held until commit),
    * 3. inserts the rows with the offsets that bump handed out.
    * A rollback undoes the bump with the rows: offsets stay dense. Rows whose key was already
-   * claimed are missing from the result.
+   * claimed are missing from the result. The hold of step 2 comes back as measured in the database.
    */
-  async insertGroup(items: PreparedNotification[]): Promise<StoredNotification[]> {
-    if (items.length === 0) return [];
+  async insertGroup(items: PreparedNotification[]): Promise<StoredGroup> {
+    if (items.length === 0) return { rows: [], lockHoldSeconds: null };
     const col = <T>(pick: (item: PreparedNotification) => T): T[] => items.map(pick);
-    const { rows } = await this.prisma.pool.query<StoredRowOnTheWire>(INSERT_GROUP, [
+    const values = [
       col((i) => i.id),
       col((i) => i.stream),
       col((i) => i.scope),
@@ -136,10 +155,29 @@ export class NotificationRepository {
       col((i) => i.idempotency?.key ?? null),
       col((i) => i.idempotency?.hash ?? null),
       IDEMPOTENCY_WINDOW_HOURS,
-    ]);
+    ];
+    const client = await this.prisma.pool.connect();
+    let lockHoldSeconds: number | null = null;
+    const onNotice = (notice: { message?: string }): void => {
+      const held = LOCK_HOLD_NOTICE.exec(notice.message ?? '');
+      if (held) lockHoldSeconds = Number(held[1]) / 1e6;
+    };
+    client.on('notice', onNotice);
+    let rows: StoredRowOnTheWire[];
+    try {
+      // Named: each pool connection parses and plans it once, not on every group.
+      ({ rows } = await client.query<StoredRowOnTheWire>({ name: 'notify_insert_group', text: INSERT_GROUP, values }));
+      client.off('notice', onNotice);
+      client.release();
+    } catch (error) {
+      // As pool.query does: a connection that failed a statement is discarded, not reused.
+      client.off('notice', onNotice);
+      client.release(error instanceof Error ? error : true);
+      throw error;
+    }
     // Only what the database decided comes back (fewer bytes to parse); the rest is the item.
     const byId = new Map(items.map((item) => [item.id, item]));
-    return rows.map((row) => {
+    const stored = rows.map((row): StoredNotification => {
       const item = byId.get(row.id) as PreparedNotification;
       return {
         id: row.id,
@@ -157,6 +195,7 @@ export class NotificationRepository {
         epoch: row.epoch,
       };
     });
+    return { rows: stored, lockHoldSeconds };
   }
 
   /** The request hashes of the keys claimed within the window, by `publisher \0 key`. */
@@ -275,7 +314,8 @@ export class NotificationRepository {
     const tenants = await this.recipientTenants.loadMany(ids);
     const found = new Map<string, string>();
     for (const [index, tenant] of tenants.entries()) {
-      if (tenant instanceof Error) throw tenant;
+      // Not `instanceof Error`: node's socket errors (a refused connection) may come from another realm.
+      if (tenant !== null && typeof tenant !== 'string') throw tenant;
       if (tenant !== null) found.set(ids[index] as string, tenant);
     }
     return found;
@@ -286,10 +326,14 @@ export class NotificationRepository {
     return (await this.tenantsOfUsers([userId])).get(userId) ?? null;
   }
 
-  /** One query for a turn's worth of recipient ids; an id that is no UUID names nobody (and fails no one else's lookup). */
+  /**
+   * One query for a turn's worth of recipient ids; an id that is no UUID names nobody (and fails no
+   * one else's lookup). Straight on the pool, a named statement: it runs for every publish, and
+   * Prisma's query compiler cost more than the query.
+   */
   private async readTenantsOfUsers(ids: readonly string[]): Promise<(string | null)[]> {
     const valid = ids.filter((id) => UUID.test(id));
-    const users = valid.length === 0 ? [] : await this.prisma.user.findMany({ where: { id: { in: valid } }, select: { id: true, tenantId: true } });
+    const users = valid.length === 0 ? [] : (await this.prisma.pool.query<{ id: string; tenantId: string }>({ name: 'notify_recipient_tenants', text: RECIPIENT_TENANTS, values: [valid] })).rows;
     const byId = new Map(users.map((user) => [user.id, user.tenantId]));
     return ids.map((id) => byId.get(id) ?? null);
   }

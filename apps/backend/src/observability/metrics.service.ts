@@ -96,7 +96,7 @@ export class MetricsService {
   // Delivery streams (docs/DELIVERY.md): what the group commit holds locked, per batch.
   readonly streamLockHold = new Histogram({
     name: 'notify_stream_lock_hold_seconds',
-    help: 'Duration of one group-commit statement, which holds its streams\' counter rows locked until it commits',
+    help: 'Per group commit: how long its statement held its streams\' counter rows locked, timed in PostgreSQL from the first row lock granted to the end of the statement (the commit follows)',
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
     registers: [this.registry],
   });
