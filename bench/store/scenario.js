@@ -157,7 +157,8 @@ async function measure(/** @type {Client} */ client, /** @type {any} */ service,
     }
   };
   const READ = `LEFT JOIN notification_reads r ON r.notification_id = n.id AND r.user_id = $2::uuid`;
-  const WINDOW = require('@notify-gateway/contracts').NOTIFICATION_LIMITS.unreadCountWindow;
+  // The contracts package as built by `npm run build` (its types exist only once built).
+  const WINDOW = require(`${path.join(__dirname, '..', '..', 'packages', 'contracts', 'dist', 'index.js')}`).NOTIFICATION_LIMITS.unreadCountWindow;
   // A user and an admin never marked by the timed runs: their mark-all-read is a first call.
   const fresh = (await client.query(`SELECT id, tenant_id FROM bench_users WHERE NOT admin AND i % 997 = 5 ORDER BY i LIMIT 1`)).rows[0];
   const freshAdmin = admins[admins.length - 1];
