@@ -1,5 +1,6 @@
 import { timerDelayUntil, type NotificationView, type SessionEndCode, type StreamReset } from '@notify-gateway/contracts';
 import type { Response } from 'express';
+import type { Socket } from 'node:net';
 import type { AuthenticatedUser } from '../../auth/authenticated-user.js';
 import type { DeliverableEvent, EventPayload } from '../notification-fanout.js';
 import type { PositionedPage } from '../notification-reader.js';
@@ -302,6 +303,7 @@ export class SseStream {
       this.cut(queued + bytes + this.pendingBytes);
       return false;
     }
+    corkUntilNextTick(this.res.socket);
     this.res.write(chunk);
     // What this write queued, counted without asking the response again (once per stream per event).
     this.peak = Math.max(this.peak, queued + bytes + this.pendingBytes);
@@ -358,6 +360,27 @@ export class SseStream {
     for (const timer of this.gapTimers.values()) clearTimeout(timer);
     this.gapTimers.clear();
   }
+}
+
+/** Sockets corked by corkUntilNextTick, uncorked together on the next tick. */
+let corked: Socket[] = [];
+
+/**
+ * Node's response corks its socket on a write and schedules one process.nextTick per response to
+ * uncork it; a fan-out to N streams paid N ticks (each an async resource while an
+ * AsyncLocalStorage is active). Corked here first, the N sockets share one tick, and the bytes
+ * still leave at the same point: after the synchronous loop that wrote them.
+ */
+function corkUntilNextTick(socket: Socket | null): void {
+  if (!socket || socket.writableCorked > 0 || socket.destroyed) return;
+  socket.cork();
+  if (corked.push(socket) === 1) process.nextTick(uncorkAll);
+}
+
+function uncorkAll(): void {
+  const sockets = corked;
+  corked = [];
+  for (const socket of sockets) socket.uncork();
 }
 
 function compareOffsets(a: NotificationView, b: NotificationView): number {
