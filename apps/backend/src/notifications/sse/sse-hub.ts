@@ -65,8 +65,8 @@ export class SseHub implements LocalTransport, OnModuleInit, BeforeApplicationSh
   deliver<E extends DeliverableEvent>(room: string, event: E, payload: EventPayload<E>): void {
     const members = this.byRoom.get(room);
     if (!members) return;
-    // Serialised once for the room: only each stream's `id:` line differs. A Set may be
-    // iterated while streams leave it (a cut stream leaves on its 'close', later anyway).
+    // Serialised once for the room: only each stream's `id:` line differs. No copy of the room:
+    // a stream cut in this loop leaves it on its 'close' event, after the loop.
     const encoded = encodeEvent(event, payload);
     let written = 0;
     for (const stream of members) {
