@@ -42,9 +42,9 @@ const CONFIG = QUICK
       settleMs: 1000,
       connections: { sizes: [2000], idleMs: 3000, concurrencyPerGenerator: 48, deadlineMs: 20_000 },
       delivery: { receivers: 200, rates: [100, 1000], durationMs: 3000, warmupRate: 100, warmupMs: 1000, drainMs: 4000 },
-      fanout: { sockets: 2000, broadcasts: 3, gapMs: 300, waitMs: 5000 },
+      fanout: { sockets: 2000, warmupBroadcasts: 2, broadcasts: 3, gapMs: 300, waitMs: 5000 },
       redis: { receivers: 200, rates: [500], durationMs: 3000, drainMs: 4000 },
-      sse: { streams: 200, broadcasts: 3, gapMs: 300, waitMs: 5000 },
+      sse: { streams: 200, warmupBroadcasts: 2, broadcasts: 3, gapMs: 300, waitMs: 5000 },
       profile: { sockets: 1000, rate: 300, durationMs: 3000, broadcasts: 3 },
       maxInFlightPerGenerator: 1000,
     }
@@ -54,9 +54,9 @@ const CONFIG = QUICK
       settleMs: 2000,
       connections: { sizes: [1000, 5000, 10_000, 20_000], idleMs: 10_000, concurrencyPerGenerator: 48, deadlineMs: 180_000 },
       delivery: { receivers: 1000, rates: [100, 500, 1000], durationMs: 15_000, warmupRate: 200, warmupMs: 3000, drainMs: 10_000 },
-      fanout: { sockets: 10_000, broadcasts: 5, gapMs: 1000, waitMs: 15_000 },
+      fanout: { sockets: 10_000, warmupBroadcasts: 2, broadcasts: 5, gapMs: 1000, waitMs: 15_000 },
       redis: { receivers: 1000, rates: [100, 500, 1000], durationMs: 15_000, drainMs: 10_000 },
-      sse: { streams: 1000, broadcasts: 5, gapMs: 1000, waitMs: 15_000 },
+      sse: { streams: 1000, warmupBroadcasts: 2, broadcasts: 5, gapMs: 1000, waitMs: 15_000 },
       profile: { sockets: 5000, rate: 500, durationMs: 10_000, broadcasts: 5 },
       maxInFlightPerGenerator: 2000,
     };

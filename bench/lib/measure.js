@@ -179,13 +179,19 @@ async function broadcastRounds(c) {
 }
 
 /**
- * @param {{ kind: 'ours'|'bare', label: string, server: Server, transport: 'ws'|'sse', count: number, broadcasts: number, gapMs: number, waitMs: number }} c
+ * `warmupBroadcasts` rounds go first, to ours and bare alike, and are not counted: the first
+ * broadcasts after the connections open measure the JIT warming the publish path, not fan-out.
+ * @param {{ kind: 'ours'|'bare', label: string, server: Server, transport: 'ws'|'sse', count: number, warmupBroadcasts?: number, broadcasts: number, gapMs: number, waitMs: number }} c
  */
 async function fanoutRun(c) {
   step(`${c.label} connect ${c.count}`);
   const connection = await connectAll(c.kind, c.server.url, adminList(c.count), c.transport);
   log(`${c.label}: ${connection.ok}/${c.count} ${c.transport === 'ws' ? 'sockets' : 'streams'} open (${connection.ratePerSec}/s)${connection.failed ? `, failures ${JSON.stringify(connection.errors)}` : ''}`);
   await sleep(CONFIG.settleMs);
+  if (c.warmupBroadcasts) {
+    step(`${c.label} warm-up broadcasts`);
+    await broadcastRounds({ kind: c.kind, label: `${c.label}-warm`, url: c.server.url, expected: connection.ok, broadcasts: c.warmupBroadcasts, gapMs: c.gapMs, waitMs: c.waitMs });
+  }
   step(`${c.label} broadcasts`);
   const result = await broadcastRounds({ kind: c.kind, label: c.label, url: c.server.url, expected: connection.ok, broadcasts: c.broadcasts, gapMs: c.gapMs, waitMs: c.waitMs, server: c.server });
   return { attempted: c.count, connected: connection.ok, failed: connection.failed, errors: connection.errors, ...result };

@@ -9,6 +9,7 @@ import { SecurityEventLogger } from '../../security/security-event.logger.js';
 import { roomsFor, userRoom } from '../notification-audience.js';
 import { NotificationFanout, type DeliverableEvent, type EventPayload, type LocalTransport, type SessionIdentity, type SessionMatch } from '../notification-fanout.js';
 import { SseStream, type SseStreamObserver, type StreamSession } from './sse-stream.js';
+import { encodeEvent } from './sse-wire.js';
 
 export interface SseHubStats {
   streams: number;
@@ -64,9 +65,12 @@ export class SseHub implements LocalTransport, OnModuleInit, BeforeApplicationSh
   deliver<E extends DeliverableEvent>(room: string, event: E, payload: EventPayload<E>): void {
     const members = this.byRoom.get(room);
     if (!members) return;
+    // Serialised once for the room: only each stream's `id:` line differs. No copy of the room:
+    // a stream cut in this loop leaves it on its 'close' event, after the loop.
+    const encoded = encodeEvent(event, payload);
     let written = 0;
-    for (const stream of [...members]) {
-      if (stream.send(event, payload) && event === 'notification:new') written += 1;
+    for (const stream of members) {
+      if (stream.send(event, payload, encoded) && event === 'notification:new') written += 1;
     }
     if (written > 0) this.metrics.notificationsDelivered.inc({ transport: 'sse' }, written);
   }

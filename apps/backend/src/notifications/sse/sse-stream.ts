@@ -1,10 +1,11 @@
 import { timerDelayUntil, type NotificationView, type SessionEndCode, type StreamReset } from '@notify-gateway/contracts';
 import type { Response } from 'express';
+import type { Socket } from 'node:net';
 import type { AuthenticatedUser } from '../../auth/authenticated-user.js';
 import type { DeliverableEvent, EventPayload } from '../notification-fanout.js';
 import type { PositionedPage } from '../notification-reader.js';
-import { encodePosition, type Positions } from '../streams/stream-position.js';
-import { HEARTBEAT, OPENING, SSE_HEADERS, sseEvent } from './sse-wire.js';
+import { encodePositionIn, streamsOf, type Positions, type StreamKind } from '../streams/stream-position.js';
+import { encodeEvent, HEARTBEAT, OPENING, SSE_HEADERS, sseEvent, sseFrame, sseFrameBytes, type EncodedEvent } from './sse-wire.js';
 
 /** Reads one stream after the given position (NotificationService.readAfter). */
 export type StreamFiller = (positions: Positions) => Promise<PositionedPage>;
@@ -44,7 +45,7 @@ export interface SseStreamObserver {
 interface Pending {
   event: DeliverableEvent;
   payload: EventPayload<DeliverableEvent>;
-  chunk: string;
+  encoded: EncodedEvent;
   bytes: number;
 }
 
@@ -62,6 +63,8 @@ export class SseStream {
   private pendingBytes = 0;
   /** Where the client stands per stream: the id of each notification:new (docs/DELIVERY.md). */
   private positions: Positions = new Map();
+  /** streamsOf(the session's user), kept until a reassignment replaces the user. */
+  private readerStreams?: { user: AuthenticatedUser; streams: Map<StreamKind, string> };
   private filler?: StreamFiller;
   /** Live notifications past a gap, waiting for the gap to be read from the database. */
   private readonly ahead: Pending[] = [];
@@ -113,11 +116,11 @@ export class SseStream {
     return this.peak;
   }
 
-  /** A live event; true when it was written now. */
-  send<E extends DeliverableEvent>(event: E, payload: EventPayload<E>): boolean {
+  /** A live event; true when it was written now. `encoded`: the payload serialised once for every stream. */
+  send<E extends DeliverableEvent>(event: E, payload: EventPayload<E>, encoded: EncodedEvent = encodeEvent(event, payload)): boolean {
     if (!this.writable) return false;
-    if (this.live) return event === 'notification:new' ? this.ordered(payload as NotificationView) : this.write(encode(event, payload));
-    this.hold(this.pending, event, payload);
+    if (this.live) return event === 'notification:new' ? this.ordered(payload as NotificationView, encoded) : this.write(sseFrame(encoded), encoded.bytes);
+    this.hold(this.pending, event, payload, encoded);
     return false;
   }
 
@@ -129,7 +132,9 @@ export class SseStream {
 
   /** The encoded position the client stands at. */
   get position(): string {
-    return encodePosition(this.positions, this.session.user);
+    const { user } = this.session;
+    if (this.readerStreams?.user !== user) this.readerStreams = { user, streams: streamsOf(user) };
+    return encodePositionIn(this.positions, this.readerStreams.streams);
   }
 
   /** Positions that were void: the client reloads the latest page from the new position. */
@@ -140,9 +145,9 @@ export class SseStream {
 
   /** A missed notification, written at the client's pace; false once the stream is gone. */
   async replay(view: NotificationView): Promise<boolean> {
-    const bytes = Buffer.byteLength(encode('notification:new', view)) + 128;
-    if (!(await this.roomFor(bytes))) return false;
-    return this.writeNotification(view);
+    const encoded = encodeEvent('notification:new', view);
+    if (!(await this.roomFor(encoded.bytes + 128))) return false;
+    return this.writeNotification(view, encoded);
   }
 
   /**
@@ -157,8 +162,8 @@ export class SseStream {
       this.pendingBytes -= next.bytes;
       if (!(await this.roomFor(next.bytes))) return written;
       if (next.event !== 'notification:new') {
-        if (!this.write(next.chunk)) return written;
-      } else if (this.ordered(next.payload as NotificationView)) written += 1;
+        if (!this.write(sseFrame(next.encoded), next.encoded.bytes)) return written;
+      } else if (this.ordered(next.payload as NotificationView, next.encoded)) written += 1;
     }
     // Synchronous from the empty check to here: nothing can slip in between.
     this.live = true;
@@ -170,23 +175,23 @@ export class SseStream {
    * one past a gap (or under another epoch) waits while the gap is read from the database. A
    * later offset is only ever emitted after the earlier ones committed, so the gap is there.
    */
-  private ordered(view: NotificationView): boolean {
+  private ordered(view: NotificationView, encoded: EncodedEvent): boolean {
     const mark = this.positions.get(view.stream);
-    if (!mark || !this.filler) return this.write(encode('notification:new', view));
+    if (!mark || !this.filler) return this.write(sseFrame(encoded), encoded.bytes);
     if (this.filling.has(view.stream)) {
-      this.hold(this.ahead, 'notification:new', view);
+      this.hold(this.ahead, 'notification:new', view, encoded);
       return false;
     }
     if (view.epoch === mark.epoch) {
       const offset = BigInt(view.offset);
       if (offset <= mark.offset) return false;
       if (offset === mark.offset + 1n) {
-        const written = this.writeNotification(view);
+        const written = this.writeNotification(view, encoded, offset);
         if (this.ahead.length > 0 && this.releaseAhead(view.stream)) this.clearGapTimer(view.stream);
         return written;
       }
     }
-    this.hold(this.ahead, 'notification:new', view);
+    this.hold(this.ahead, 'notification:new', view, encoded);
     this.scheduleFill(view.stream);
     return false;
   }
@@ -244,7 +249,7 @@ export class SseStream {
       if (!mark || view.epoch !== mark.epoch) continue;
       const offset = BigInt(view.offset);
       if (offset <= mark.offset) continue;
-      if (offset === mark.offset + 1n) this.writeNotification(view);
+      if (offset === mark.offset + 1n) this.writeNotification(view, held.encoded, offset);
       else kept.push(held);
     }
     for (const held of kept) {
@@ -254,16 +259,17 @@ export class SseStream {
     return kept.length === 0;
   }
 
-  private writeNotification(view: NotificationView): boolean {
-    const mark = this.positions.get(view.stream);
-    if (mark && this.filler) this.positions.set(view.stream, { epoch: view.epoch, offset: BigInt(view.offset) });
-    return this.write(encode('notification:new', view, mark && this.filler ? this.position : undefined));
+  /** Only notification:new (and notification:reset) carry an id: the position after them. `offset`: view.offset parsed. */
+  private writeNotification(view: NotificationView, encoded: EncodedEvent, offset?: bigint): boolean {
+    const tracked = this.filler !== undefined && this.positions.has(view.stream);
+    if (tracked) this.positions.set(view.stream, { epoch: view.epoch, offset: offset ?? BigInt(view.offset) });
+    const id = tracked ? this.position : undefined;
+    return this.write(sseFrame(encoded, id), sseFrameBytes(encoded, id));
   }
 
-  private hold(queue: Pending[], event: DeliverableEvent, payload: EventPayload<DeliverableEvent>): void {
-    const chunk = encode(event, payload);
-    const bytes = Buffer.byteLength(chunk) + 128;
-    queue.push({ event, payload, chunk, bytes });
+  private hold(queue: Pending[], event: DeliverableEvent, payload: EventPayload<DeliverableEvent>, encoded: EncodedEvent): void {
+    const bytes = encoded.bytes + 128;
+    queue.push({ event, payload, encoded, bytes });
     this.pendingBytes += bytes;
     const held = this.res.writableLength + this.pendingBytes;
     this.peak = Math.max(this.peak, held);
@@ -273,7 +279,7 @@ export class SseStream {
   /** Tells the client why, then ends the response. */
   end(code: SessionEndCode): void {
     if (!this.writable) return;
-    this.write(encode('notification:session-expiring', { code }));
+    this.write(sseEvent('notification:session-expiring', { code }));
     if (!this.writable) return;
     this.writable = false;
     this.stopTimers();
@@ -288,17 +294,19 @@ export class SseStream {
     this.res.destroy();
   }
 
-  private write(chunk: string): boolean {
+  /** `bytes`: the chunk's UTF-8 length when the caller already knows it. */
+  private write(chunk: string, bytes = Buffer.byteLength(chunk)): boolean {
     if (!this.writable) return false;
     const queued = this.res.writableLength;
-    const bytes = Buffer.byteLength(chunk);
     // An empty queue always takes one event, so a bound smaller than an event still delivers.
     if (queued > 0 && queued + bytes + this.pendingBytes > this.options.maxBufferedBytes) {
       this.cut(queued + bytes + this.pendingBytes);
       return false;
     }
+    corkUntilNextTick(this.res.socket);
     this.res.write(chunk);
-    this.peak = Math.max(this.peak, this.res.writableLength + this.pendingBytes);
+    // What this write queued, counted without asking the response again (once per stream per event).
+    this.peak = Math.max(this.peak, queued + bytes + this.pendingBytes);
     return true;
   }
 
@@ -354,9 +362,25 @@ export class SseStream {
   }
 }
 
-/** Only notification:new (and notification:reset) carry an id: the position after them. */
-function encode(event: DeliverableEvent | 'notification:session-expiring', payload: unknown, id?: string): string {
-  return sseEvent(event, payload, id);
+/** Sockets corked by corkUntilNextTick, uncorked together on the next tick. */
+let corked: Socket[] = [];
+
+/**
+ * Node's response corks its socket on a write and schedules one process.nextTick per response to
+ * uncork it; a fan-out to N streams paid N ticks (each an async resource while an
+ * AsyncLocalStorage is active). Corked here first, the N sockets share one tick, and the bytes
+ * still leave at the same point: after the synchronous loop that wrote them.
+ */
+function corkUntilNextTick(socket: Socket | null): void {
+  if (!socket || socket.writableCorked > 0 || socket.destroyed) return;
+  socket.cork();
+  if (corked.push(socket) === 1) process.nextTick(uncorkAll);
+}
+
+function uncorkAll(): void {
+  const sockets = corked;
+  corked = [];
+  for (const socket of sockets) socket.uncork();
 }
 
 function compareOffsets(a: NotificationView, b: NotificationView): number {

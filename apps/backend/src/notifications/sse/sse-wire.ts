@@ -13,7 +13,34 @@ export const SSE_HEADERS = {
   Connection: 'keep-alive',
 } as const;
 
+/**
+ * One event serialised once for every stream it goes to: only the `id:` line differs between
+ * streams (each carries its own position), so the payload is stringified once per event.
+ */
+export interface EncodedEvent {
+  readonly head: string;
+  readonly body: string;
+  /** UTF-8 bytes of head + body; an `id:` line is ASCII, so a frame's size is this plus its length. */
+  readonly bytes: number;
+}
+
 /** JSON never contains a raw newline, so one `data:` line always holds the whole payload. */
+export function encodeEvent(event: string, data: unknown): EncodedEvent {
+  const head = `event: ${event}\n`;
+  const body = `data: ${JSON.stringify(data)}\n\n`;
+  return { head, body, bytes: Buffer.byteLength(head) + Buffer.byteLength(body) };
+}
+
+/** The frame of `encoded` for one stream; `id` is a position (ASCII, docs/DELIVERY.md). */
+export function sseFrame(encoded: EncodedEvent, id?: string): string {
+  return id === undefined ? encoded.head + encoded.body : `${encoded.head}id: ${id}\n${encoded.body}`;
+}
+
+/** The byte length of sseFrame(encoded, id), without counting it again. */
+export function sseFrameBytes(encoded: EncodedEvent, id?: string): number {
+  return id === undefined ? encoded.bytes : encoded.bytes + id.length + 5;
+}
+
 export function sseEvent(event: string, data: unknown, id?: string): string {
-  return `event: ${event}\n${id === undefined ? '' : `id: ${id}\n`}data: ${JSON.stringify(data)}\n\n`;
+  return sseFrame(encodeEvent(event, data), id);
 }

@@ -77,8 +77,13 @@ export function positionsFromList(list: StreamPosition[], viewer: Viewer): Posit
 
 /** Encodes the streams of `positions` that `viewer` reads, in u, t, g order. */
 export function encodePosition(positions: Positions, viewer: Viewer): string {
+  return encodePositionIn(positions, streamsOf(viewer));
+}
+
+/** encodePosition with the viewer's streams (streamsOf) already known: for callers encoding per event. */
+export function encodePositionIn(positions: Positions, streams: ReadonlyMap<StreamKind, string>): string {
   const entries: string[] = [];
-  for (const [kind, stream] of streamsOf(viewer)) {
+  for (const [kind, stream] of streams) {
     const mark = positions.get(stream);
     if (mark) entries.push(`${kind}.${mark.epoch}.${mark.offset.toString()}`);
   }
