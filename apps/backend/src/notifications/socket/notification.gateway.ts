@@ -89,9 +89,17 @@ export class NotificationGateway implements OnGatewayInit, OnGatewayConnection, 
       socket.disconnect(true);
       return;
     }
-    for (const room of rooms) {
-      this.security.log('ROOM_JOIN', { clientId: socket.id, userId: user.userId, tenantId: user.tenantId, room });
-    }
+    // One line for the connection and the rooms it joined; ROOM_JOIN is for joins after it (docs/OPERATIONS.md).
+    this.security.log('WEBSOCKET_CONNECT', {
+      clientId: socket.id,
+      ip: socket.data.ip,
+      origin: socket.data.origin,
+      transport: 'websocket',
+      userId: user.userId,
+      tenantId: user.tenantId,
+      via: socket.conn.transport.name,
+      rooms,
+    });
     this.metrics.connectionsActive.inc({ transport: 'websocket' });
     this.metrics.connectionsTotal.inc({ transport: 'websocket' });
     this.scheduleExpiry(socket);
