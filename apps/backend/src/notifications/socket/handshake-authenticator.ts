@@ -49,8 +49,9 @@ export class HandshakeAuthenticator {
       return;
     }
     const { user, lease } = result;
-    // A handshake can be abandoned between here and the connect: the lease must not leak.
-    socket.conn.once('close', () => lease.release());
+    // A handshake can be abandoned between here and the connect: the lease must not leak. The
+    // gateway removes this listener once connected (its disconnect releases the lease then).
+    socket.conn.once('close', lease.release);
     socket.data = { user, lease, ip, origin, connectedAt: Date.now() };
     this.budget.attach(socket);
     // WEBSOCKET_CONNECT follows once the rooms are joined (NotificationGateway), carrying them.
