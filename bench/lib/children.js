@@ -242,8 +242,9 @@ async function inspectorUrl(logFile, timeoutMs = 10_000) {
  * collections and returns the process's own memory figures: what connections keep, without the
  * garbage a burst of handshakes leaves behind.
  * @param {string} url ws://… of the inspector
+ * @param {number} [timeoutMs] how long one call may take
  */
-async function openInspector(url) {
+async function openInspector(url, timeoutMs = 30_000) {
   const WebSocket = require('ws');
   const socket = new WebSocket(url);
   await new Promise((resolve, reject) => {
@@ -264,7 +265,7 @@ async function openInspector(url) {
     new Promise((resolve, reject) => {
       if (socket.readyState !== WebSocket.OPEN) return reject(new Error('inspector: session closed'));
       const id = ++nextId;
-      const timer = setTimeout(() => reject(new Error(`inspector: ${method} timed out`)), 30_000);
+      const timer = setTimeout(() => reject(new Error(`inspector: ${method} timed out after ${timeoutMs / 1000} s`)), timeoutMs);
       const onMessage = (/** @type {Buffer} */ raw) => {
         const message = JSON.parse(raw.toString());
         if (message.id !== id) return;
@@ -277,6 +278,9 @@ async function openInspector(url) {
       socket.send(JSON.stringify({ id, method, params }));
     });
   return {
+    call,
+    /** @param {(message: any) => void} listener every message of the session, events included */
+    onMessage: (listener) => socket.on('message', (/** @type {Buffer} */ raw) => listener(JSON.parse(raw.toString()))),
     /**
      * V8 heap in use after GC, and the `external` of process.memoryUsage() — null when the child
      * cannot answer it (at its open-file limit it cannot open /proc/self/stat).

@@ -7,6 +7,10 @@ const { closeAllConnections, connectAll, statsAll, userList } = require('../lib/
 const { bench, timeLeft } = require('../lib/lifecycle.js');
 const { log, step } = require('../lib/output.js');
 const { sampleRss, settledMemory, startServer, stopServer } = require('../lib/servers.js');
+const { openSnapshotSession, perConnection: heapDiffPerConnection } = require('./connections-heap.js');
+
+/** BENCH_HEAP_DIFF=1: a heap-snapshot diff per connection as well (slow; for finding what a socket holds). */
+const HEAP_DIFF = process.env.BENCH_HEAP_DIFF === '1';
 
 async function scenarioConnections() {
   const rows = [];
@@ -36,13 +40,14 @@ async function measureConnections(kind, n) {
   // The inspector (loopback, random port) only to force full GCs around the measurement; its
   // session is opened first, while the server still has file descriptors to spare.
   const server = await startServer(kind, `s1-${kind}-${n}`, ['--inspect=127.0.0.1:0']);
-  /** @type {Awaited<ReturnType<typeof children.openInspector>> | null} */
+  /** @type {Awaited<ReturnType<typeof openSnapshotSession>> | null} */
   let inspector = null;
   try {
-    inspector = await children.openInspector(await children.inspectorUrl(server.logFile));
+    inspector = await openSnapshotSession(await children.inspectorUrl(server.logFile));
     await sleep(CONFIG.settleMs);
     const rawBeforeKB = await sampleRss(server.pid);
     const { rssKB: rssBeforeKB, memory: before } = await settledMemory(server, inspector);
+    const heapBefore = HEAP_DIFF ? await inspector.take() : undefined;
     step(`s1 ${kind} N=${n}`);
     const cpuBefore = children.cpuMs(server.pid);
     const generatorCpuBefore = (await statsAll()).generatorCpuMs;
@@ -63,6 +68,9 @@ async function measureConnections(kind, n) {
     const rawAfterKB = idle[idle.length - 1];
     const { rssKB: rssAfterKB, memory: after } = await settledMemory(server, inspector);
     const held = await statsAll();
+    const heapAfter = HEAP_DIFF ? await inspector.take() : undefined;
+    const heapDiff = heapBefore && heapAfter && connection.ok > 0 ? heapDiffPerConnection(heapBefore, heapAfter, connection.ok) : undefined;
+    if (heapDiff) log(`s1 ${kind} N=${n} heap-snapshot diff per connection: ${heapDiff.totalBytes} B\n${heapDiff.top.map((row) => `  ${row.bytes} B ${row.objects} × ${row.kind}`).join('\n')}`);
     const { connectedIds, ...connectionFigures } = connection;
     const perConnection = (/** @type {number} */ deltaKB) => (connection.ok > 0 ? round(deltaKB / connection.ok, 1) : null);
     // V8 heap plus external memory; when the server cannot report `external` (open-file limit), as before.
@@ -83,10 +91,14 @@ async function measureConnections(kind, n) {
       rawRssPerConnectionKB: perConnection(rawAfterKB - rawBeforeKB),
       serverOpenFiles: server.openFiles,
       generatorRssKB: held.generatorRssKB,
+      // How long the forced GCs took with the sockets held (the N = 20,000 step once timed out at 30 s).
+      gcMsAfterIdle: /** @type {{ gcMs?: number }} */ (after).gcMs ?? null,
+      ...(heapDiff ? { heapDiffPerConnection: heapDiff } : {}),
     };
     log(
       `s1 ${kind} N=${n}: held ${held.connected} after idle; RSS after GC ${Math.round(rssBeforeKB / 1024)} → ${Math.round(rssAfterKB / 1024)} MiB = ` +
-        `${figures.rssPerConnectionKB} KiB/connection (JS heap ${figures.heapPerConnectionKB} KiB; before GC ${figures.rawRssPerConnectionKB} KiB)`,
+        `${figures.rssPerConnectionKB} KiB/connection (JS heap ${figures.heapPerConnectionKB} KiB; before GC ${figures.rawRssPerConnectionKB} KiB; forced GCs took ${figures.gcMsAfterIdle} ms; ` +
+        `open-file limit ${server.openFiles?.soft}: ${held.connected} of ${n} held)`,
     );
     return figures;
   } finally {

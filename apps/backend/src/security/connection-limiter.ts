@@ -76,32 +76,49 @@ export class ConnectionLimiter implements OnModuleInit {
     this.total += 1;
     this.perIp.set(ip, ipCount + 1);
     const id = `${transport}-${++this.nextId}`;
-    const released = { done: false };
-    const releaseLocal = (): void => {
-      this.total -= 1;
-      const left = (this.perIp.get(ip) ?? 1) - 1;
-      if (left <= 0) this.perIp.delete(ip);
-      else this.perIp.set(ip, left);
-    };
     const admitted = await this.users.add(userId, id, this.limits.maxConnectionsPerUser);
     if (!admitted) {
-      releaseLocal();
+      this.releaseLocal(ip);
       return { code: 'CONNECTION_LIMIT', reason: 'user' };
     }
     if (this.total > this.peak) {
       this.peak = this.total;
       this.metrics.connectionsPeak.set(this.peak);
     }
-    return {
-      id,
-      release: () => {
-        if (released.done) return;
-        released.done = true;
-        releaseLocal();
-        this.users.remove(userId, id);
-      },
-    };
+    return new Lease(id, userId, ip, this);
   }
+
+  /** A lease's end: its slots on every cap. */
+  releaseLease(lease: Lease): void {
+    this.releaseLocal(lease.ip);
+    this.users.remove(lease.userId, lease.id);
+  }
+
+  private releaseLocal(ip: string): void {
+    this.total -= 1;
+    const left = (this.perIp.get(ip) ?? 1) - 1;
+    if (left <= 0) this.perIp.delete(ip);
+    else this.perIp.set(ip, left);
+  }
+}
+
+/** One object per connection, its fields all it keeps (no closures over them). */
+class Lease implements ConnectionLease {
+  private released = false;
+
+  constructor(
+    readonly id: string,
+    readonly userId: string,
+    readonly ip: string,
+    private readonly limiter: ConnectionLimiter,
+  ) {}
+
+  /** An arrow field so that it can be handed out as a listener. */
+  readonly release = (): void => {
+    if (this.released) return;
+    this.released = true;
+    this.limiter.releaseLease(this);
+  };
 }
 
 export function isRefusal(result: ConnectionLease | ConnectionRefusal): result is ConnectionRefusal {

@@ -31,5 +31,7 @@ export interface SecurityEventFields {
   reason?: string;
   transport?: 'websocket' | 'polling' | 'sse' | 'http' | 'login';
   room?: string;
+  /** WEBSOCKET_CONNECT: every room the socket joined at the handshake. */
+  rooms?: readonly string[];
   [detail: string]: unknown;
 }

@@ -26,7 +26,8 @@ return 1`;
 export class UserConnectionCounter implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger(UserConnectionCounter.name);
   private readonly instanceId = randomUUID();
-  private readonly local = new Map<string, Set<string>>();
+  /** userId → this instance's connection ids: one id as a plain string (the usual case), a Set from the second on. */
+  private readonly local = new Map<string, string | Set<string>>();
   private timer?: NodeJS.Timeout;
 
   private readonly keyPrefix: string;
@@ -48,10 +49,11 @@ export class UserConnectionCounter implements OnModuleInit, OnModuleDestroy {
   }
 
   async add(userId: string, connectionId: string, cap: number): Promise<boolean> {
-    const mine = this.local.get(userId) ?? new Set<string>();
-    if (mine.size >= cap) return false;
-    mine.add(connectionId);
-    this.local.set(userId, mine);
+    const mine = this.local.get(userId);
+    if (countOf(mine) >= cap) return false;
+    if (mine === undefined) this.local.set(userId, connectionId);
+    else if (typeof mine === 'string') this.local.set(userId, new Set([mine, connectionId]));
+    else mine.add(connectionId);
     const client = this.redis.client;
     if (!client || client.status !== 'ready') return true;
     try {
@@ -77,8 +79,11 @@ export class UserConnectionCounter implements OnModuleInit, OnModuleDestroy {
 
   private forget(userId: string, connectionId: string): void {
     const mine = this.local.get(userId);
-    mine?.delete(connectionId);
-    if (mine?.size === 0) this.local.delete(userId);
+    if (mine === connectionId) this.local.delete(userId);
+    else if (typeof mine === 'object') {
+      mine.delete(connectionId);
+      if (mine.size === 0) this.local.delete(userId);
+    }
   }
 
   /** Braces keep a user's key in one Cluster slot. */
@@ -98,7 +103,7 @@ export class UserConnectionCounter implements OnModuleInit, OnModuleDestroy {
       // One command per user: on a Cluster the keys live on different slots.
       await Promise.all(
         [...this.local].map(([userId, ids]) =>
-          client.zadd(this.key(userId), ...[...ids].flatMap((id) => [now, this.member(id)])).then(() => client.pexpire(this.key(userId), STALE_MS * 2)),
+          client.zadd(this.key(userId), ...(typeof ids === 'string' ? [ids] : [...ids]).flatMap((id) => [now, this.member(id)])).then(() => client.pexpire(this.key(userId), STALE_MS * 2)),
         ),
       );
     } catch (error) {
@@ -106,4 +111,9 @@ export class UserConnectionCounter implements OnModuleInit, OnModuleDestroy {
       this.logger.warn({ err: error }, 'refreshing per-user connection counts failed');
     }
   }
+}
+
+function countOf(ids: string | Set<string> | undefined): number {
+  if (ids === undefined) return 0;
+  return typeof ids === 'string' ? 1 : ids.size;
 }

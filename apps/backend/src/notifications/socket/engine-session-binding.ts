@@ -6,7 +6,7 @@ import type { OriginPolicy } from '../../security/origin-policy.js';
 interface EngineConnection {
   id: string;
   request: IncomingMessage;
-  once(event: 'close', listener: () => void): void;
+  on(event: 'close', listener: (this: EngineConnection) => void): void;
 }
 
 interface EngineServer {
@@ -23,9 +23,13 @@ export type SessionRefusal = 'origin' | 'peer';
  */
 export function bindSessionsToPeers(engine: EngineServer, origins: OriginPolicy, trustedHops: number): (request: IncomingMessage) => SessionRefusal | null {
   const peers = new Map<string, string>();
+  // One function for every connection (engine.io calls it with the connection as `this`): no closure per connection.
+  const forget = function (this: EngineConnection): void {
+    peers.delete(this.id);
+  };
   engine.on('connection', (connection) => {
     peers.set(connection.id, peerAddress(connection.request, trustedHops));
-    connection.once('close', () => peers.delete(connection.id));
+    connection.on('close', forget);
   });
   return (request) => {
     const sid = sessionIdOf(request);

@@ -10,7 +10,6 @@ export interface SocketSession {
   ip: string;
   origin?: string;
   connectedAt: number;
-  expiryTimer?: NodeJS.Timeout;
   /** Events refused on this socket (rate limit, role): SocketEventBudget ends the session past WS_MAX_REFUSALS. */
   refusals?: number;
 }

@@ -49,13 +49,13 @@ export class HandshakeAuthenticator {
       return;
     }
     const { user, lease } = result;
-    // A handshake can be abandoned between here and the connect: the lease must not leak.
-    socket.conn.once('close', () => lease.release());
+    // A handshake can be abandoned between here and the connect: the lease must not leak. The
+    // gateway removes this listener once connected (its disconnect releases the lease then).
+    socket.conn.once('close', lease.release);
     socket.data = { user, lease, ip, origin, connectedAt: Date.now() };
     this.budget.attach(socket);
-    const context = { clientId: socket.id, ip, origin, transport: 'websocket' as const, userId: user.userId, tenantId: user.tenantId };
-    this.security.log('AUTHENTICATION_SUCCESS', context);
-    this.security.log('WEBSOCKET_CONNECT', { ...context, via: socket.conn.transport.name });
+    // WEBSOCKET_CONNECT follows once the rooms are joined (NotificationGateway), carrying them.
+    this.security.log('AUTHENTICATION_SUCCESS', { clientId: socket.id, ip, origin, transport: 'websocket', userId: user.userId, tenantId: user.tenantId });
     next();
   }
 }

@@ -17,7 +17,6 @@ import {
   type MarkReadAck,
   type SessionEndCode,
   type SyncAck,
-  timerDelayUntil,
 } from '@notify-gateway/contracts';
 import type { AppConfig } from '../../config/app-config.js';
 import { Roles } from '../../auth/http/auth.decorators.js';
@@ -38,8 +37,9 @@ import { HandshakeAuthenticator } from './handshake-authenticator.js';
 import { roomsFor, userRoom } from '../notification-audience.js';
 import { NotificationFanout, type EventPayload, type DeliverableEvent, type SessionIdentity, type SessionMatch } from '../notification-fanout.js';
 import { NotificationService } from '../notification.service.js';
-import { boundOutboundQueue } from './outbound-bound.js';
+import { outboundQueueBound, type EngineConnection } from './outbound-bound.js';
 import { REFRESH_REFUSED, SessionRefresh } from './session-refresh.js';
+import { SessionExpiry } from './session-expiry.js';
 
 /**
  * Thin transport: sockets are authenticated before they exist (HandshakeAuthenticator), join
@@ -53,6 +53,11 @@ export class NotificationGateway implements OnGatewayInit, OnGatewayConnection, 
   private readonly logger = new Logger(NotificationGateway.name);
   private namespace?: GatewayNamespace;
   private unregister?: () => void;
+  /** One sweep for every socket's token expiry (no timer per socket). */
+  private readonly expiry = new SessionExpiry<GatewaySocket>((socket) => this.expire(socket));
+  /** The outbound bound, one listener for every connection; the socket is looked up only to log a violation. */
+  private outboundBound?: (this: EngineConnection, packet: { data?: unknown }) => void;
+  private readonly socketOfConnection = new WeakMap<object, GatewaySocket>();
 
   constructor(
     private readonly notifications: NotificationService,
@@ -67,6 +72,20 @@ export class NotificationGateway implements OnGatewayInit, OnGatewayConnection, 
   afterInit(namespace: GatewayNamespace): void {
     this.namespace = namespace;
     namespace.use((socket, next) => void this.handshake.authenticate(socket, next));
+    const maxBuffered = this.config.get('ws', { infer: true }).maxBufferedBytes;
+    this.outboundBound = outboundQueueBound(maxBuffered, (connection, queued) => {
+      const socket = this.socketOfConnection.get(connection);
+      const session = socket?.data;
+      this.security.log('SECURITY_VIOLATION', {
+        clientId: socket?.id,
+        userId: session?.user.userId,
+        tenantId: session?.user.tenantId,
+        ip: session?.ip,
+        reason: 'slow consumer',
+        queuedBytes: queued,
+        limitBytes: maxBuffered,
+      });
+    });
     this.fanout.attach(namespace, this.config.get('redis', { infer: true }).mode !== 'none');
     this.unregister = this.fanout.register({
       deliver: <E extends DeliverableEvent>(room: string, event: E, _payload: EventPayload<E>) => {
@@ -89,22 +108,31 @@ export class NotificationGateway implements OnGatewayInit, OnGatewayConnection, 
       socket.disconnect(true);
       return;
     }
-    for (const room of rooms) {
-      this.security.log('ROOM_JOIN', { clientId: socket.id, userId: user.userId, tenantId: user.tenantId, room });
-    }
+    // One line for the connection and the rooms it joined; ROOM_JOIN is for joins after it (docs/OPERATIONS.md).
+    this.security.log('WEBSOCKET_CONNECT', {
+      clientId: socket.id,
+      ip: socket.data.ip,
+      origin: socket.data.origin,
+      transport: 'websocket',
+      userId: user.userId,
+      tenantId: user.tenantId,
+      via: socket.conn.transport.name,
+      rooms,
+    });
+    socket.conn.off('close', socket.data.lease.release);
     this.metrics.connectionsActive.inc({ transport: 'websocket' });
     this.metrics.connectionsTotal.inc({ transport: 'websocket' });
-    this.scheduleExpiry(socket);
-    const maxBuffered = this.config.get('ws', { infer: true }).maxBufferedBytes;
-    boundOutboundQueue(socket.conn as unknown as Parameters<typeof boundOutboundQueue>[0], maxBuffered, (queued) =>
-      this.security.log('SECURITY_VIOLATION', { clientId: socket.id, userId: user.userId, tenantId: user.tenantId, ip: socket.data.ip, reason: 'slow consumer', queuedBytes: queued, limitBytes: maxBuffered }),
-    );
+    this.expiry.schedule(socket, user.exp);
+    if (this.outboundBound) {
+      this.socketOfConnection.set(socket.conn, socket);
+      (socket.conn as unknown as EngineConnection).on('packetCreate', this.outboundBound);
+    }
   }
 
   handleDisconnect(socket: GatewaySocket): void {
     const session = socket.data;
     if (!session?.user) return;
-    clearTimeout(session.expiryTimer);
+    this.expiry.cancel(socket);
     session.lease.release();
     this.metrics.connectionsActive.dec({ transport: 'websocket' });
     this.metrics.connectionDuration.observe({ transport: 'websocket' }, (Date.now() - session.connectedAt) / 1000);
@@ -152,9 +180,8 @@ export class NotificationGateway implements OnGatewayInit, OnGatewayConnection, 
       return REFRESH_REFUSED;
     }
     if (!socket.connected) return REFRESH_REFUSED;
-    clearTimeout(socket.data.expiryTimer);
     socket.data.user = outcome.user;
-    this.scheduleExpiry(socket);
+    this.expiry.schedule(socket, outcome.user.exp);
     return { ok: true, expiresAt: outcome.user.exp };
   }
 
@@ -173,18 +200,15 @@ export class NotificationGateway implements OnGatewayInit, OnGatewayConnection, 
 
   onApplicationShutdown(): void {
     this.unregister?.();
+    this.expiry.stop();
   }
 
-  private scheduleExpiry(socket: GatewaySocket): void {
+  /** The token's `exp` has passed (swept once a second; WsSessionGuard also refuses any event after it). */
+  private expire(socket: GatewaySocket): void {
     const { user } = socket.data;
-    // Tokens living longer than a timer can wait are re-checked per message anyway.
-    const delay = timerDelayUntil(user.exp * 1000);
-    socket.data.expiryTimer = setTimeout(() => {
-      this.security.log('TOKEN_EXPIRED', { clientId: socket.id, userId: user.userId, tenantId: user.tenantId, ip: socket.data.ip });
-      socket.emit('notification:session-expiring', { code: 'TOKEN_EXPIRED' });
-      socket.disconnect(true);
-    }, delay);
-    socket.data.expiryTimer.unref();
+    this.security.log('TOKEN_EXPIRED', { clientId: socket.id, userId: user.userId, tenantId: user.tenantId, ip: socket.data.ip });
+    socket.emit('notification:session-expiring', { code: 'TOKEN_EXPIRED' });
+    socket.disconnect(true);
   }
 
   private endLocalSessions(userId: string, code: SessionEndCode, match?: SessionMatch): void {

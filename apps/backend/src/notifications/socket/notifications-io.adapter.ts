@@ -175,33 +175,59 @@ export class NotificationsIoAdapter extends IoAdapter {
   private readonly redisClients: { quit(): Promise<unknown> }[] = [];
   private readonly logger = new Logger(NotificationsIoAdapter.name);
 
+  /** Per socket: Nest's handler callbacks (bound to that socket), in the order of `sharedListeners`' indexes. */
+  private readonly socketHandlers = new WeakMap<Socket, MessageMappingProperties['callback'][]>();
+  /** Per message and position: one listener for every socket, which socket.io calls with the socket as `this`. */
+  private readonly sharedListeners = new Map<string, (this: Socket, ...args: unknown[]) => void>();
+  /** Nest's result transform, per namespace (it is the same function for every socket of one gateway). */
+  private readonly transforms = new WeakMap<object, (data: unknown) => Observable<unknown>>();
+
   /**
    * Nest's IoAdapter builds an RxJS pipeline per socket and per handler (fromEvent → mergeMap →
    * takeUntil(disconnect$)): about 20 KB of subscribers and closures per idle connection, the
    * largest part of our memory per connection (docs/BENCHMARKS.md). Same contract with plain
-   * listeners: payload and ack mapped as Nest maps them, a response with `event` is emitted, any
-   * other non-nil response goes to the ack unless the handler acks manually, nothing is sent
-   * after the disconnect.
+   * listeners shared by every socket: payload and ack mapped as Nest maps them, a response with
+   * `event` is emitted, any other non-nil response goes to the ack unless the handler acks
+   * manually, nothing is sent after the disconnect. A socket keeps only the array of its callbacks.
    */
   override bindMessageHandlers(socket: Socket, handlers: MessageMappingProperties[], transform: (data: unknown) => Observable<unknown>): void {
-    for (const { message, callback, isAckHandledManually } of handlers) {
-      socket.on(message as string, (...args: unknown[]) => {
-        // As rxjs fromEvent hands them over: one argument as is, several as an array.
-        const { data, ack } = this.mapPayload(args.length > 1 ? args : args[0]);
-        transform(callback(data, ack)).subscribe({
-          next: (response) => {
-            if (response === null || response === undefined || !socket.connected) return;
-            const { event, data: eventData } = response as { event?: string; data?: unknown };
-            if (event) {
-              socket.emit(event, eventData);
-              return;
-            }
-            if (!isAckHandledManually && typeof ack === 'function') (ack as (response: unknown) => void)(response);
-          },
-          error: (error: unknown) => this.logger.error({ err: error, event: String(message) }, 'message handler failed'),
-        });
+    if (!this.transforms.has(socket.nsp)) this.transforms.set(socket.nsp, transform);
+    this.socketHandlers.set(
+      socket,
+      handlers.map((handler) => handler.callback),
+    );
+    handlers.forEach(({ message, isAckHandledManually }, index) => {
+      socket.on(message as string, this.sharedListener(String(message), index, isAckHandledManually));
+    });
+  }
+
+  private sharedListener(message: string, index: number, isAckHandledManually: boolean): (this: Socket, ...args: unknown[]) => void {
+    const key = `${index}\u0000${message}\u0000${isAckHandledManually}`;
+    const known = this.sharedListeners.get(key);
+    if (known) return known;
+    const adapter = this;
+    const listener = function (this: Socket, ...args: unknown[]): void {
+      const socket = this;
+      const callback = adapter.socketHandlers.get(socket)?.[index];
+      const transform = adapter.transforms.get(socket.nsp);
+      if (!callback || !transform) return;
+      // As rxjs fromEvent hands them over: one argument as is, several as an array.
+      const { data, ack } = adapter.mapPayload(args.length > 1 ? args : args[0]);
+      transform(callback(data, ack)).subscribe({
+        next: (response) => {
+          if (response === null || response === undefined || !socket.connected) return;
+          const { event, data: eventData } = response as { event?: string; data?: unknown };
+          if (event) {
+            socket.emit(event, eventData);
+            return;
+          }
+          if (!isAckHandledManually && typeof ack === 'function') (ack as (response: unknown) => void)(response);
+        },
+        error: (error: unknown) => adapter.logger.error({ err: error, event: message }, 'message handler failed'),
       });
-    }
+    };
+    this.sharedListeners.set(key, listener);
+    return listener;
   }
 
   override async close(server: Server): Promise<void> {

@@ -3,12 +3,12 @@ interface Packet {
 }
 
 /** What this module reads of an engine.io connection: its queue and the websocket's buffer. */
-interface EngineConnection {
+export interface EngineConnection {
   readyState: string;
   writeBuffer: Packet[];
   transport: { socket?: { bufferedAmount?: number } };
-  on(event: 'packetCreate', listener: (packet: Packet) => void): void;
-  off(event: 'packetCreate', listener: (packet: Packet) => void): void;
+  on(event: 'packetCreate', listener: (this: EngineConnection, packet: Packet) => void): void;
+  off(event: 'packetCreate', listener: (this: EngineConnection, packet: Packet) => void): void;
   close(discard?: boolean): void;
 }
 
@@ -29,19 +29,21 @@ function packetBytes(packet: Packet): number {
  * A client that stops reading must not grow the server's memory without bound: engine.io queues
  * for it until the heartbeat gives up (up to 45 s). Checked as each packet is queued; past
  * `maxBytes` the connection is closed, its queue discarded, and the client catches up by sync.
+ * Returns the one listener every connection shares (engine.io calls it with the connection as
+ * `this`): attach it with `connection.on('packetCreate', listener)`; nothing is kept per connection.
  */
-export function boundOutboundQueue(connection: EngineConnection, maxBytes: number, onExceeded: (queued: number) => void): void {
+export function outboundQueueBound(maxBytes: number, onExceeded: (connection: EngineConnection, queued: number) => void): (this: EngineConnection, packet: Packet) => void {
   // Runs before the packet joins the queue: counting it too keeps the queue within the bound.
-  const check = (packet: Packet): void => {
+  const check = function (this: EngineConnection, packet: Packet): void {
     // The usual case on the hot path: nothing waiting, so one packet alone (bounded by the
     // payload limits) cannot exceed the bound.
-    if (connection.writeBuffer.length === 0 && !connection.transport.socket?.bufferedAmount) return;
-    if (connection.readyState !== 'open') return;
-    const queued = queuedBytes(connection) + packetBytes(packet);
+    if (this.writeBuffer.length === 0 && !this.transport.socket?.bufferedAmount) return;
+    if (this.readyState !== 'open') return;
+    const queued = queuedBytes(this) + packetBytes(packet);
     if (queued <= maxBytes) return;
-    connection.off('packetCreate', check);
-    onExceeded(queued);
-    connection.close(true);
+    this.off('packetCreate', check);
+    onExceeded(this, queued);
+    this.close(true);
   };
-  connection.on('packetCreate', check);
+  return check;
 }

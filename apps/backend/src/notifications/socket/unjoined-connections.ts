@@ -8,6 +8,7 @@ interface EngineConnection {
   request: IncomingMessage;
   readyState: string;
   once(event: 'close', listener: (reason: string) => void): void;
+  off(event: 'close', listener: (reason: string) => void): void;
   close(discard?: boolean): void;
 }
 
@@ -34,7 +35,7 @@ export interface UnjoinedConnectionOptions {
 export function guardUnjoinedConnections(server: Server, namespace: string, options: UnjoinedConnectionOptions): (request: IncomingMessage) => boolean {
   server.of('/').use((_socket, next) => next(new Error('UNAUTHORIZED')));
 
-  const joined = new WeakSet<object>();
+  // Until it joins: what ends the connection's deadline. Nothing of this guard is kept per socket after that.
   const onJoin = new WeakMap<object, () => void>();
   const pendingPerIp = new Map<string, number>();
   const settle = (ip: string): void => {
@@ -44,19 +45,16 @@ export function guardUnjoinedConnections(server: Server, namespace: string, opti
   };
 
   server.of(namespace).on('connection', (socket) => {
-    joined.add(socket.conn);
     onJoin.get(socket.conn)?.();
-    socket.once('disconnect', (reason) => {
-      if (reason === 'client namespace disconnect' && socket.conn.readyState === 'open') socket.conn.close(true);
-    });
+    // One function for every socket (socket.io calls it with the socket as `this`): no closure per socket.
+    socket.on('disconnect', closeTransportOnLeave);
   });
 
   server.engine.on('connection', (connection: EngineConnection) => {
     const ip = peerAddress(connection.request, options.trustedHops);
     pendingPerIp.set(ip, (pendingPerIp.get(ip) ?? 0) + 1);
-    let pending = true;
-    const deadline = setTimeout(() => {
-      if (joined.has(connection) || connection.readyState !== 'open') return;
+    let deadline: NodeJS.Timeout | undefined = setTimeout(() => {
+      if (connection.readyState !== 'open') return;
       const origin = connection.request.headers.origin;
       options.security.log('AUTHENTICATION_TIMEOUT', {
         ip,
@@ -66,16 +64,23 @@ export function guardUnjoinedConnections(server: Server, namespace: string, opti
       connection.close(true);
     }, options.authTimeoutMs);
     deadline.unref();
-    // Joined or gone: the deadline and the pending count no longer apply.
+    // Joined or gone: the deadline and the pending count no longer apply, and nothing here is kept.
     const settled = (): void => {
+      if (deadline === undefined) return;
       clearTimeout(deadline);
-      if (!pending) return;
-      pending = false;
+      deadline = undefined;
       settle(ip);
+      onJoin.delete(connection);
+      connection.off('close', settled);
     };
     onJoin.set(connection, settled);
     connection.once('close', settled);
   });
 
   return (request) => (pendingPerIp.get(peerAddress(request, options.trustedHops)) ?? 0) < options.maxPendingPerIp;
+}
+
+/** Leaving the namespace (the client's own disconnect) leaves an engine connection no cap counts: close it. */
+function closeTransportOnLeave(this: { conn: EngineConnection }, reason: string): void {
+  if (reason === 'client namespace disconnect' && this.conn.readyState === 'open') this.conn.close(true);
 }
