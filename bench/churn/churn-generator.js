@@ -26,6 +26,9 @@ const NAME = process.argv[2] ?? `churn-${process.pid}`;
 /** @type {Tracked[]} */
 let clients = [];
 let stopPublishing = false;
+/** Why clients went to `reconnecting`, by reason (the transport's or the refusal's), for the report. */
+/** @type {Record<string, number>} */
+let downReasons = {};
 
 /** @param {Tracked} t @param {unknown} payload */
 function receive(t, payload) {
@@ -74,7 +77,11 @@ async function open(c) {
           socketOptions: { extraHeaders: { origin: c.origin }, localAddress },
         });
         client.on('state', (/** @type {{ state: string, reason?: string }} */ change) => {
-          if (change.state === 'reconnecting') wentDown(t);
+          if (change.state === 'reconnecting') {
+            wentDown(t);
+            const reason = change.reason ?? 'unknown';
+            downReasons[reason] = (downReasons[reason] ?? 0) + 1;
+          }
           if (change.state === 'stopped') {
             wentDown(t);
             t.stoppedReason = change.reason ?? 'stopped';
@@ -263,13 +270,14 @@ function report(c) {
       else replaysIncomplete += 1;
     }
   }
-  return { clients: clients.length, expected, delivered, duplicates, unexpected, reconnects, replaysIncomplete, replayMs, longestDownMs: Math.round(longestDownMs), downNow, stopped };
+  return { clients: clients.length, expected, delivered, duplicates, unexpected, reconnects, replaysIncomplete, replayMs, longestDownMs: Math.round(longestDownMs), downNow, stopped, downReasons };
 }
 
 async function closeAll() {
   const count = clients.length;
   for (const t of clients) t.close();
   clients = [];
+  downReasons = {};
   await sleep(Math.min(3000, 200 + count / 20));
   return { closed: count };
 }

@@ -263,6 +263,10 @@ async function runKind(ctx, kind, balancer, generators, plan, kill) {
         for (const [reason, n] of Object.entries(r.stopped)) acc[reason] = (acc[reason] ?? 0) + /** @type {number} */ (n);
         return acc;
       }, {}),
+      downReasons: reports.reduce((/** @type {Record<string, number>} */ acc, r) => {
+        for (const [reason, n] of Object.entries(r.downReasons ?? {})) acc[reason] = (acc[reason] ?? 0) + /** @type {number} */ (n);
+        return acc;
+      }, {}),
       cuts,
       restarts: phases,
       connectionsAfter: after,

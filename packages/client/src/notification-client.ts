@@ -44,7 +44,9 @@ const DEFAULTS = {
   dedupeSize: 1000,
   ackTimeoutMs: 10_000,
   reconnectDelayMs: 1000,
-  reconnectDelayMaxMs: 30_000,
+  // Not 30 s: a draining server spreads its clients itself (reconnectWithinMs), and a client
+  // that failed a few attempts in a storm should not then sit out half a minute.
+  reconnectDelayMaxMs: 10_000,
   maxAuthFailures: 3,
   refreshMarginMs: 60_000,
 };
