@@ -87,7 +87,10 @@ async function startChildServer(ctx, name, script, env, port) {
 function instanceStarter(ctx, kind) {
   return async (/** @type {string} */ name, /** @type {number} */ port) => {
     if (kind === 'ours') {
-      const env = ctx.oursEnv(port, { REDIS_URL: ctx.redisUrl, REDIS_KEY_PREFIX: `${ctx.redisPrefix}churn`, SHUTDOWN_TIMEOUT_MS: '10000' });
+      // The drain window is sockets / SHUTDOWN_RECONNECT_RATE: set, as an operator would, to about
+      // what the remaining instance admits on this machine (73–165 handshakes/s measured), not
+      // the default 1,000/s, which asked 1,000 clients to come back within 1 s.
+      const env = ctx.oursEnv(port, { REDIS_URL: ctx.redisUrl, REDIS_KEY_PREFIX: `${ctx.redisPrefix}churn`, SHUTDOWN_TIMEOUT_MS: '10000', SHUTDOWN_RECONNECT_RATE: '100' });
       return startChildServer(ctx, name, path.join(ctx.root, 'apps/backend/dist/main.js'), env, port);
     }
     const env = { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'production', PORT: String(port), HOST: '127.0.0.1', CONNECTION_STATE_RECOVERY: kind === 'bare-csr' ? '1' : '0' };

@@ -21,8 +21,7 @@ type ReadRow = NotificationRow & { read: boolean };
 /**
  * Catch-up reads at once per instance. A read holds one pool connection at a time for most of
  * it (one per stream while its streams are read: three for a SUPER_ADMIN), so 8 leave most of
- * the pool's 20 to writes and handshake lookups. 4 queued reads past the client's 10 s ack
- * timeout on a loaded machine (bench/churn/, docs/BENCHMARKS.md section 7).
+ * the pool's 20 to writes and handshake lookups (docs/BENCHMARKS.md section 7).
  */
 export const CATCH_UP_CONCURRENCY = 8;
 
