@@ -63,7 +63,7 @@ export class ConnectionRebalancer implements OnApplicationBootstrap, BeforeAppli
       this.logger.debug({ err: error }, 'connection counts incomplete; not rebalancing this round');
       return 0;
     }
-    const others = reported.filter((count) => typeof count === 'number' && count >= 0);
+    const others = reported.filter((count) => Number.isSafeInteger(count) && count >= 0);
     const { reconnectRatePerSec, rebalanceIntervalMs } = this.config.get('drain', { infer: true });
     const share = rebalanceShare(namespace.sockets.size, others, (reconnectRatePerSec * rebalanceIntervalMs) / 1000);
     if (share === 0 || this.leaving) return 0;
