@@ -4,7 +4,6 @@ import type { NotificationView, StreamReset, StreamResetReason } from '@notify-g
 import type { AppConfig } from '../config/app-config.js';
 import { NotificationRepository, type Viewer } from './notification.repository.js';
 import { toView, type NotificationRow } from './notification.view.js';
-import { CatchUpGate } from './catch-up/catch-up-gate.js';
 import { encodePosition, streamsOf, toList, type Positions } from './streams/stream-position.js';
 
 export interface PositionedPage {
@@ -19,13 +18,6 @@ export interface PositionedPage {
 type ReadRow = NotificationRow & { read: boolean };
 
 /**
- * Catch-up reads at once per instance. A read holds one pool connection at a time for most of
- * it (one per stream while its streams are read: three for a SUPER_ADMIN), so 8 leave most of
- * the pool's 20 to writes and handshake lookups (docs/BENCHMARKS.md section 7).
- */
-export const CATCH_UP_CONCURRENCY = 8;
-
-/**
  * Reads by position: each named stream from its own offset, epochs checked. Catch-up is bounded
  * and truthful: a reader more than CATCH_UP_MAX behind, or whose next offset is no longer stored
  * (pruned), is told to reset instead of being handed a long or a partial history.
@@ -33,8 +25,6 @@ export const CATCH_UP_CONCURRENCY = 8;
 @Injectable()
 export class NotificationReader {
   private readonly catchUpMax: bigint;
-  /** Bounds the reads of a reconnect storm (catch-up/catch-up-gate.ts). */
-  readonly catchUps = new CatchUpGate(CATCH_UP_CONCURRENCY);
 
   constructor(
     private readonly repository: NotificationRepository,
@@ -43,11 +33,7 @@ export class NotificationReader {
     this.catchUpMax = BigInt(config.get('store', { infer: true }).catchUpMax);
   }
 
-  after(viewer: Viewer, positions: Positions, limit: number): Promise<PositionedPage> {
-    return this.catchUps.run(() => this.readAfter(viewer, positions, limit));
-  }
-
-  private async readAfter(viewer: Viewer, positions: Positions, limit: number): Promise<PositionedPage> {
+  async after(viewer: Viewer, positions: Positions, limit: number): Promise<PositionedPage> {
     const readable = [...streamsOf(viewer).values()].filter((stream) => positions.has(stream));
     const heads = await this.repository.heads(readable);
     const next: Positions = new Map();
@@ -95,11 +81,7 @@ export class NotificationReader {
   }
 
   /** The old cursor as a position: each stream at its last offset at or below the cursor. */
-  positionsAtCursor(viewer: Viewer, cursor: string): Promise<Positions> {
-    return this.catchUps.run(() => this.readPositionsAtCursor(viewer, cursor));
-  }
-
-  private async readPositionsAtCursor(viewer: Viewer, cursor: string): Promise<Positions> {
+  async positionsAtCursor(viewer: Viewer, cursor: string): Promise<Positions> {
     const streams = [...streamsOf(viewer).values()];
     const [heads, offsets] = await Promise.all([this.repository.heads(streams), this.repository.offsetsAtCursor(streams, cursor)]);
     const positions: Positions = new Map();
@@ -111,11 +93,7 @@ export class NotificationReader {
   }
 
   /** Newest first, and the current position of every stream the viewer reads (one snapshot). */
-  latest(viewer: Viewer, limit: number): Promise<PositionedPage> {
-    return this.catchUps.run(() => this.readLatest(viewer, limit));
-  }
-
-  private async readLatest(viewer: Viewer, limit: number): Promise<PositionedPage> {
+  async latest(viewer: Viewer, limit: number): Promise<PositionedPage> {
     const streams = [...streamsOf(viewer).values()];
     const { rows, hasMore, heads } = await this.repository.listLatest(viewer, streams, limit);
     const positions: Positions = new Map();
