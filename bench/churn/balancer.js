@@ -7,6 +7,13 @@
  */
 
 const net = require('node:net');
+const { monitorEventLoopDelay } = require('node:perf_hooks');
+
+// Every byte of every client passes through this one process: is it a bottleneck itself?
+const loopDelay = monitorEventLoopDelay({ resolution: 20 });
+loopDelay.enable();
+let cpuSince = process.cpuUsage();
+let since = Date.now();
 
 /** @type {number[]} */
 let backends = [];
@@ -74,6 +81,15 @@ const COMMANDS = {
   },
   cut,
   counts,
+  /** Its own CPU and event-loop delay since the last call (`reset` starts a new window). */
+  load: () => {
+    const cpu = process.cpuUsage(cpuSince);
+    const out = { cpuCores: Math.round(((cpu.user + cpu.system) / 1000 / Math.max(1, Date.now() - since)) * 100) / 100, loopDelayMs: { p99: Math.round(loopDelay.percentile(99) / 1e6), max: Math.round(loopDelay.max / 1e6) } };
+    loopDelay.reset();
+    cpuSince = process.cpuUsage();
+    since = Date.now();
+    return out;
+  },
 };
 
 process.on('message', (/** @type {any} */ message) => {

@@ -11,7 +11,8 @@
 const path = require('node:path');
 const jwt = require('jsonwebtoken');
 const { io } = require('socket.io-client');
-const { nowMs, sleep, pool } = require('../lib/util.js');
+const { monitorEventLoopDelay } = require('node:perf_hooks');
+const { nowMs, sleep, pool, summarize } = require('../lib/util.js');
 
 const ROOT = path.resolve(__dirname, '../..');
 const { createNotificationClient } = require(path.join(ROOT, 'packages/client/dist/index.js'));
@@ -26,6 +27,11 @@ const NAME = process.argv[2] ?? `churn-${process.pid}`;
 /** @type {Tracked[]} */
 let clients = [];
 let stopPublishing = false;
+/** The gateway's publishes whose budget ran out: key and body, for `recover`. @type {{ url: string, token: string, k: string, body: object }[]} */
+let gaveUp = [];
+/** Why clients went to `reconnecting`, by reason (the transport's or the refusal's), for the report. */
+/** @type {Record<string, number>} */
+let downReasons = {};
 
 /** @param {Tracked} t @param {unknown} payload */
 function receive(t, payload) {
@@ -74,7 +80,11 @@ async function open(c) {
           socketOptions: { extraHeaders: { origin: c.origin }, localAddress },
         });
         client.on('state', (/** @type {{ state: string, reason?: string }} */ change) => {
-          if (change.state === 'reconnecting') wentDown(t);
+          if (change.state === 'reconnecting') {
+            wentDown(t);
+            const reason = change.reason ?? 'unknown';
+            downReasons[reason] = (downReasons[reason] ?? 0) + 1;
+          }
           if (change.state === 'stopped') {
             wentDown(t);
             t.stoppedReason = change.reason ?? 'stopped';
@@ -135,6 +145,12 @@ async function publish(c) {
   const seen = (/** @type {string} */ label) => (errorsSeen[label] = (errorsSeen[label] ?? 0) + 1);
   const started = nowMs();
   const total = Math.round((c.rate * c.durationMs) / 1000);
+  // Is a slow answer the server's, or this process's own event loop (1,000+ clients beside the publisher)?
+  const loopDelay = monitorEventLoopDelay({ resolution: 20 });
+  loopDelay.enable();
+  const cpuAtStart = process.cpuUsage();
+  /** @type {number[]} */
+  const answeredMs = [];
   /** @type {Promise<void>[]} */
   const running = [];
 
@@ -157,11 +173,16 @@ async function publish(c) {
     // Fixed per notification: a retry must send the same body (or the key answers 409).
     const t = nowMs();
     const until = t + c.retryBudgetMs;
+    /** @type {object | undefined} */
+    let lastBody;
     for (let attempt = 0; nowMs() < until; attempt++) {
       if (attempt > 0) retried += 1;
       if (c.kind === 'ours') {
         const body = tenantWide ? { title: `churn ${k}`, content: 'c', scope: 'TENANT', data: { k, t } } : { title: `churn ${k}`, content: 'c', scope: 'USER', userId, data: { k, t } };
+        lastBody = body;
+        const sent = nowMs();
         const status = await post(`${c.url}/notifications`, body, { authorization: `Bearer ${c.token}`, 'idempotency-key': k });
+        if (typeof status === 'number') answeredMs.push(nowMs() - sent);
         if (status === 201) return void accepted.push({ k, aud, at: nowMs() });
         seen(typeof status === 'number' ? `HTTP ${status}` : status);
         if (typeof status === 'number' && status >= 400 && status < 500 && status !== 429) break;
@@ -175,9 +196,11 @@ async function publish(c) {
       await sleep(Math.min(1000, 50 * 2 ** attempt) * (0.5 + Math.random()));
     }
     unrecoverable += 1;
+    if (lastBody && c.token) gaveUp.push({ url: c.url, token: c.token, k, body: lastBody });
   };
 
   stopPublishing = false;
+  gaveUp = [];
   for (let i = 0; i < total && !stopPublishing; i++) {
     const due = started + (i * 1000) / c.rate;
     const wait = due - nowMs();
@@ -191,7 +214,41 @@ async function publish(c) {
     running.push(one(i).finally(() => (inFlight -= 1)));
   }
   await Promise.all(running);
-  return { accepted, errorsSeen, unrecoverable, retried, skipped, attempted: fired };
+  loopDelay.disable();
+  const cpu = process.cpuUsage(cpuAtStart);
+  const seconds = (nowMs() - started) / 1000;
+  const answered = summarize(answeredMs);
+  const self = {
+    cpuCores: Math.round(((cpu.user + cpu.system) / 1e6 / seconds) * 100) / 100,
+    loopDelayMs: { p99: Math.round(loopDelay.percentile(99) / 1e6), max: Math.round(loopDelay.max / 1e6) },
+    answeredMs: { p50: answered.p50, p99: answered.p99, max: answered.max, count: answered.count },
+  };
+  return { accepted, errorsSeen, unrecoverable, retried, skipped, attempted: fired, self };
+}
+
+/**
+ * After the storm: each publish the 30 s budget gave up on, sent once more with the same key and
+ * body, as a backend that keeps retrying would. `original`: the server had committed it during
+ * the storm (the answer is the stored notification, created before this call); `createdNow`:
+ * it had not, and is stored now; anything else failed again. Not added to `accepted`.
+ */
+async function recover() {
+  const at = Date.now();
+  /** @type {Record<string, number>} */
+  const outcome = { original: 0, createdNow: 0 };
+  // Bounded (the scenario waits 120 s): what is not sent again within 60 s is counted as such.
+  const until = at + 60_000;
+  await pool(gaveUp.length, 32, async (i) => {
+    if (Date.now() > until) return void (outcome.notSentAgain = (outcome.notSentAgain ?? 0) + 1);
+    const { url, token, k, body } = gaveUp[i];
+    const result = await fetch(`${url}/notifications`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'idempotency-key': k }, body: JSON.stringify(body), signal: AbortSignal.timeout(Math.max(1000, until - Date.now())) }).then(
+      async (response) => ({ status: response.status, json: /** @type {any} */ (await response.json().catch(() => ({}))) }),
+      (/** @type {any} */ error) => ({ status: `network: ${String(error?.cause?.code ?? error?.name ?? 'error')}`, json: {} }),
+    );
+    const label = result.status === 201 ? (Date.parse(result.json.createdAt) < at ? 'original' : 'createdNow') : typeof result.status === 'number' ? `HTTP ${result.status}` : result.status;
+    outcome[label] = (outcome[label] ?? 0) + 1;
+  });
+  return { retried: gaveUp.length, ...outcome };
 }
 
 function stats() {
@@ -263,13 +320,14 @@ function report(c) {
       else replaysIncomplete += 1;
     }
   }
-  return { clients: clients.length, expected, delivered, duplicates, unexpected, reconnects, replaysIncomplete, replayMs, longestDownMs: Math.round(longestDownMs), downNow, stopped };
+  return { clients: clients.length, expected, delivered, duplicates, unexpected, reconnects, replaysIncomplete, replayMs, longestDownMs: Math.round(longestDownMs), downNow, stopped, downReasons };
 }
 
 async function closeAll() {
   const count = clients.length;
   for (const t of clients) t.close();
   clients = [];
+  downReasons = {};
   await sleep(Math.min(3000, 200 + count / 20));
   return { closed: count };
 }
@@ -283,6 +341,7 @@ const COMMANDS = {
     return null;
   },
   stats,
+  recover,
   countHanded,
   report,
   closeAll,

@@ -17,6 +17,7 @@
  */
 
 const path = require('node:path');
+const { Client } = require('pg');
 const { round, sleep, summarize } = require('../lib/util.js');
 
 const argv = process.argv.slice(2);
@@ -86,7 +87,10 @@ async function startChildServer(ctx, name, script, env, port) {
 function instanceStarter(ctx, kind) {
   return async (/** @type {string} */ name, /** @type {number} */ port) => {
     if (kind === 'ours') {
-      const env = ctx.oursEnv(port, { REDIS_URL: ctx.redisUrl, REDIS_KEY_PREFIX: `${ctx.redisPrefix}churn`, SHUTDOWN_TIMEOUT_MS: '10000' });
+      // The drain window is sockets / SHUTDOWN_RECONNECT_RATE: set, as an operator would, to about
+      // what the remaining instance admits on this machine (73–165 handshakes/s measured), not
+      // the default 1,000/s, which asked 1,000 clients to come back within 1 s.
+      const env = ctx.oursEnv(port, { REDIS_URL: ctx.redisUrl, REDIS_KEY_PREFIX: `${ctx.redisPrefix}churn`, SHUTDOWN_TIMEOUT_MS: '10000', SHUTDOWN_RECONNECT_RATE: '100' });
       return startChildServer(ctx, name, path.join(ctx.root, 'apps/backend/dist/main.js'), env, port);
     }
     const env = { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'production', PORT: String(port), HOST: '127.0.0.1', CONNECTION_STATE_RECOVERY: kind === 'bare-csr' ? '1' : '0' };
@@ -126,6 +130,57 @@ function resourceSampler(ctx, /** @type {() => (import('node:child_process').Chi
     sample();
     const seconds = (Date.now() - started) / 1000;
     return { cores: round(cpuMs / 1000 / seconds, 2), cpuMs: Math.round(cpuMs), peakRssMiB: round(peakRssKB / 1024, 1), meanRssMiB: round(sumRssKB / Math.max(1, samples) / 1024, 1) };
+  };
+}
+
+/**
+ * From an instance's /metrics at the end of the storm (the process started by the restart):
+ * its event-loop lag, and publishes by how long they took from the service call to the emit.
+ * @param {number} port
+ */
+async function serverSideFigures(port) {
+  const text = await fetch(`http://127.0.0.1:${port}/metrics`, { signal: AbortSignal.timeout(5000) }).then((r) => r.text(), () => '');
+  const value = (/** @type {string} */ name) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+-]+)$`, 'm').exec(text)?.[1] ?? NaN);
+  const buckets = (/** @type {string} */ name) => {
+    /** @type {Record<string, number>} */
+    const out = {};
+    for (const m of text.matchAll(new RegExp(`^${name}_bucket\\{[^}]*le="([^"]+)"[^}]*\\} ([0-9.e+-]+)$`, 'gm'))) out[`≤${m[1]} s`] = (out[`≤${m[1]} s`] ?? 0) + Number(m[2]);
+    return out;
+  };
+  return {
+    eventLoopLagP99Ms: round(value('nodejs_eventloop_lag_p99_seconds') * 1000, 1),
+    eventLoopLagMaxMs: round(value('nodejs_eventloop_lag_max_seconds') * 1000, 1),
+    // Cumulative counts: service call → emitted (what a POST waits for), and the group statement alone.
+    publishToEmit: buckets('notify_publish_to_emit_seconds'),
+    groupStatement: buckets('notify_stream_lock_hold_seconds'),
+  };
+}
+
+/**
+ * How long PostgreSQL (shared with the machine's other work) takes to answer `SELECT 1` on one
+ * held connection, every 500 ms: a slow publish with an idle server is then attributed or not.
+ * @param {string} url
+ */
+function databaseProbe(url) {
+  const client = new Client({ connectionString: url, connectionTimeoutMillis: 5000 });
+  /** @type {number[]} */
+  const answeredMs = [];
+  let stopped = false;
+  const loop = (async () => {
+    await client.connect();
+    while (!stopped) {
+      const at = performance.now();
+      await client.query('SELECT 1');
+      answeredMs.push(performance.now() - at);
+      await sleep(500);
+    }
+  })().catch(() => undefined);
+  return async () => {
+    stopped = true;
+    await loop;
+    await client.end().catch(() => undefined);
+    const s = summarize(answeredMs);
+    return { p50: s.p50, p99: s.p99, max: s.max, count: s.count };
   };
 }
 
@@ -178,6 +233,8 @@ async function runKind(ctx, kind, balancer, generators, plan, kill) {
     ctx.log(`churn ${kind}: ${live}/${users.length} clients live in ${round((Date.now() - t0) / 1000, 1)} s; per instance ${JSON.stringify(await balancer.call('counts'))}`);
 
     const stopSampling = resourceSampler(ctx, () => instances);
+    const stopProbe = databaseProbe(ctx.db.url);
+    await balancer.call('load');
     const userIds = users.filter((u) => !u.admin).map((u) => u.id);
     const cap = Math.round((plan.rate * (plan.steadyMs + 2 * plan.betweenMs + plan.tailMs + 120_000)) / 1000);
     ctx.step(`churn ${kind}: publish ${plan.rate}/s, cut ${kill.share * 100} % every ${kill.everyMs / 1000} s, rolling restart`);
@@ -226,8 +283,16 @@ async function runKind(ctx, kind, balancer, generators, plan, kill) {
     const published = await Promise.all(publishing);
     clearInterval(cutter);
     const resources = stopSampling();
+    const databaseSelect1Ms = await stopProbe();
+    const balancerLoad = await balancer.call('load');
+    const serverMetrics = await Promise.all(ports.map((port) => serverSideFigures(port)));
     const accepted = published.flatMap((p) => p.accepted);
     const after = await balancer.call('counts');
+    /** @type {Record<string, number>} */
+    const retriedAfterStorm = {};
+    if (kind === 'ours') {
+      for (const r of await Promise.all(generators.map((g) => g.call('recover', {}, 120_000)))) for (const [label, n] of Object.entries(r)) retriedAfterStorm[label] = (retriedAfterStorm[label] ?? 0) + /** @type {number} */ (n);
+    }
 
     ctx.step(`churn ${kind}: drain`);
     /** @type {any[]} */
@@ -249,7 +314,7 @@ async function runKind(ctx, kind, balancer, generators, plan, kill) {
     for (const p of published) for (const [label, n] of Object.entries(p.errorsSeen)) errorsSeen[label] = (errorsSeen[label] ?? 0) + n;
     const result = {
       clients: { attempted: users.length, live, admins },
-      published: { attempted: published.reduce((n, p) => n + p.attempted, 0), skippedOverInFlightCap: published.reduce((n, p) => n + p.skipped, 0), accepted: accepted.length, retried: published.reduce((n, p) => n + p.retried, 0), errorsSeen, unrecoverable: published.reduce((n, p) => n + p.unrecoverable, 0) },
+      published: { attempted: published.reduce((n, p) => n + p.attempted, 0), skippedOverInFlightCap: published.reduce((n, p) => n + p.skipped, 0), accepted: accepted.length, retried: published.reduce((n, p) => n + p.retried, 0), errorsSeen, unrecoverable: published.reduce((n, p) => n + p.unrecoverable, 0), retriedAfterStorm },
       expectedCopies: expected,
       deliveredCopies: delivered,
       deliveredPct: expected > 0 ? round((delivered / expected) * 100, 3) : null,
@@ -263,6 +328,15 @@ async function runKind(ctx, kind, balancer, generators, plan, kill) {
         for (const [reason, n] of Object.entries(r.stopped)) acc[reason] = (acc[reason] ?? 0) + /** @type {number} */ (n);
         return acc;
       }, {}),
+      downReasons: reports.reduce((/** @type {Record<string, number>} */ acc, r) => {
+        for (const [reason, n] of Object.entries(r.downReasons ?? {})) acc[reason] = (acc[reason] ?? 0) + /** @type {number} */ (n);
+        return acc;
+      }, {}),
+      // Each load generator over the publishing run: its CPU, its event-loop delay, how long answered POSTs took.
+      generators: published.map((p) => p.self),
+      databaseSelect1Ms,
+      balancerLoad,
+      serverMetrics,
       cuts,
       restarts: phases,
       connectionsAfter: after,
@@ -281,8 +355,9 @@ function churnLine(kind, r) {
   return (
     `${kind}: delivered ${r.deliveredCopies}/${r.expectedCopies} = ${r.deliveredPct} %, duplicates handed ${r.duplicatesHanded}, ` +
     `replay p50 ${r.replayMs.p50} p99 ${r.replayMs.p99} max ${r.replayMs.max} ms (${r.replayMs.count} reconnects whole, ${r.replayMs.incomplete} never), ` +
-    `publish errors seen ${JSON.stringify(r.published.errorsSeen)}, unrecoverable ${r.published.unrecoverable}, longest without a connection ${r.longestWithoutConnectionMs} ms (${r.disconnectedAtEnd} down at the end, stopped ${JSON.stringify(r.clientsStopped)}), ` +
-    `server ${r.server.cores} cores, peak RSS ${r.server.peakRssMiB} MiB (both instances)`
+    `publish errors seen ${JSON.stringify(r.published.errorsSeen)}, unrecoverable ${r.published.unrecoverable} (once more after the storm: ${JSON.stringify(r.published.retriedAfterStorm)}), longest without a connection ${r.longestWithoutConnectionMs} ms (${r.disconnectedAtEnd} down at the end, stopped ${JSON.stringify(r.clientsStopped)}), ` +
+    `server ${r.server.cores} cores, peak RSS ${r.server.peakRssMiB} MiB (both instances); ` +
+    `generators ${JSON.stringify(r.generators)}, PostgreSQL SELECT 1 ${JSON.stringify(r.databaseSelect1Ms)} ms, balancer ${JSON.stringify(r.balancerLoad)}, instances ${JSON.stringify(r.serverMetrics)}, after the restarts ${JSON.stringify(r.connectionsAfter)}`
   );
 }
 

@@ -39,12 +39,20 @@ type GatewaySocket = Socket<ServerToClientEvents, ClientToServerEvents>;
  */
 const GAP_GRACE_MS = 150;
 
+/**
+ * The longest a draining server's `reconnectWithinMs` is followed (the server asks for 1–30 s).
+ * Apart from the backoff ceiling: the window is the server's admission rate, not a retry delay.
+ */
+const DRAIN_DELAY_MAX_MS = 30_000;
+
 const DEFAULTS = {
   transports: ['websocket'] as Transport[],
   dedupeSize: 1000,
   ackTimeoutMs: 10_000,
   reconnectDelayMs: 1000,
-  reconnectDelayMaxMs: 30_000,
+  // Not 30 s: a draining server spreads its clients itself (reconnectWithinMs), and a client
+  // that failed a few attempts in a storm should not then sit out half a minute.
+  reconnectDelayMaxMs: 10_000,
   maxAuthFailures: 3,
   refreshMarginMs: 60_000,
 };
@@ -82,7 +90,6 @@ export class NotificationClient {
   /** Set by a draining server's notice: the delay before the reconnect that follows the drop. */
   private drainDelay: number | undefined;
   private drainTimer: ReturnType<typeof setTimeout> | undefined;
-  private readonly reconnectMaxMs: number;
 
   constructor(private readonly options: NotificationClientOptions) {
     this.seen = new RecentIds(options.dedupeSize ?? DEFAULTS.dedupeSize);
@@ -95,7 +102,6 @@ export class NotificationClient {
     const minMs = options.reconnectDelayMs ?? DEFAULTS.reconnectDelayMs;
     const maxMs = Math.max(minMs, options.reconnectDelayMaxMs ?? DEFAULTS.reconnectDelayMaxMs);
     this.retry = new Backoff({ minMs, maxMs });
-    this.reconnectMaxMs = maxMs;
     if (options.onNotification) this.events.on('notification', options.onNotification);
 
     this.socket = io(options.url.replace(/\/+$/, '') + NOTIFICATIONS_NAMESPACE, {
@@ -332,7 +338,7 @@ export class NotificationClient {
    * instance) is held until our random point of the window.
    */
   private holdReconnect(windowMs: number | undefined): void {
-    const delay = drainDelayMs(windowMs, this.reconnectMaxMs);
+    const delay = drainDelayMs(windowMs, DRAIN_DELAY_MAX_MS);
     if (delay === undefined) return;
     this.drainDelay = delay;
     this.socket.io.reconnection(false);

@@ -71,7 +71,7 @@ export interface NotificationClientOptions {
   syncPageSize?: number;
   /** How long to wait for an acknowledgement; default 10 s. */
   ackTimeoutMs?: number;
-  /** Reconnect backoff, ms: first delay (default 1000) and ceiling (default 30000). */
+  /** Reconnect backoff, ms: first delay (default 1000) and ceiling (default 10000). */
   reconnectDelayMs?: number;
   reconnectDelayMaxMs?: number;
   /** Consecutive UNAUTHORIZED refusals (each after a token refresh) before stopping; default 3. */

@@ -182,6 +182,8 @@ export interface AppConfig {
   drain: {
     /** Reconnects per second a draining instance asks its clients to spread over (SHUTDOWN_RECONNECT_RATE). */
     reconnectRatePerSec: number;
+    /** How often an instance compares its sockets with the others' and sheds its excess; 0: never (REBALANCE_INTERVAL_MS). */
+    rebalanceIntervalMs: number;
   };
   logLevel: LogLevel;
   seedPassword: string;

@@ -108,6 +108,7 @@ export function loadConfig(env: Env): LoadedConfig {
     // Churn and rolling restarts (issue 21).
     drain: {
       reconnectRatePerSec: integer(env, 'SHUTDOWN_RECONNECT_RATE', 1000, 1, 1000000),
+      rebalanceIntervalMs: integer(env, 'REBALANCE_INTERVAL_MS', 5000, 0, 3600000),
     },
     logLevel: oneOf<LogLevel>(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
     seedPassword,

@@ -56,6 +56,11 @@ export class NotificationFanout {
     namespace.on(END_SESSIONS_CHANNEL, (userId: string, code: SessionEndCode) => this.endLocally(userId, code));
   }
 
+  /** The namespace once the gateway attached it, and whether other instances share it. */
+  get attached(): { namespace: Namespace; clustered: boolean } | null {
+    return this.namespace ? { namespace: this.namespace, clustered: this.clustered } : null;
+  }
+
   register(transport: LocalTransport): () => void {
     this.transports.add(transport);
     return () => this.transports.delete(transport);

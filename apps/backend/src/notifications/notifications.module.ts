@@ -4,6 +4,7 @@ import { WsExceptionFilter } from './socket/ws-exception.filter.js';
 import { WsSessionGuard } from './socket/ws-session.guard.js';
 import { ConnectionAdmission } from './admission/connection-admission.js';
 import { ConnectionService } from './connection.service.js';
+import { ConnectionRebalancer } from './connection-rebalancer.js';
 import { EngineAdmission } from './socket/engine-admission.js';
 import { HandshakeAuthenticator } from './socket/handshake-authenticator.js';
 import { NotificationFanout } from './notification-fanout.js';
@@ -53,6 +54,7 @@ import { GatewayConfigModule } from '../config/gateway-config.module.js';
     RevokedSessions,
     NotificationPruner,
     ReadStateRepository,
+    ConnectionRebalancer,
   ],
   exports: [NotificationService, ConnectionService],
 })
