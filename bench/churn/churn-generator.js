@@ -21,7 +21,7 @@ const NAME = process.argv[2] ?? `churn-${process.pid}`;
 /**
  * @typedef {{ id: string, tenantId: string, admin: boolean }} BenchUser
  * @typedef {{ user: BenchUser, handed: Map<string, number>, copies: number, reconnects: number[], downSince: number | undefined,
- *   longestDownMs: number, connected: boolean, close: () => void, stoppedReason?: string }} Tracked
+ *   longestDownMs: number, connected: boolean, close: () => void, stoppedReason?: string, resets: number }} Tracked
  */
 
 /** @type {Tracked[]} */
@@ -32,6 +32,9 @@ let gaveUp = [];
 /** Why clients went to `reconnecting`, by reason (the transport's or the refusal's), for the report. */
 /** @type {Record<string, number>} */
 let downReasons = {};
+/** Why the gateway told clients their position was void (`reset` state), by reason. */
+/** @type {Record<string, number>} */
+let resetReasons = {};
 
 /** @param {Tracked} t @param {unknown} payload */
 function receive(t, payload) {
@@ -66,7 +69,7 @@ async function open(c) {
   await pool(c.users.length, c.concurrency, async (i) => {
     const user = c.users[i];
     /** @type {Tracked} */
-    const t = { user, handed: new Map(), copies: 0, reconnects: [], downSince: undefined, longestDownMs: 0, connected: false, close: () => undefined };
+    const t = { user, handed: new Map(), copies: 0, reconnects: [], downSince: undefined, longestDownMs: 0, connected: false, close: () => undefined, resets: 0 };
     const localAddress = c.localAddresses[i % c.localAddresses.length];
     let first = true;
     const up = await new Promise((resolve) => {
@@ -88,6 +91,12 @@ async function open(c) {
           if (change.state === 'stopped') {
             wentDown(t);
             t.stoppedReason = change.reason ?? 'stopped';
+          }
+          if (change.state === 'reset') {
+            // Told, not lost: the client was further behind than the server replays (CATCH_UP_MAX).
+            t.resets += 1;
+            const reason = change.reason ?? 'unknown';
+            resetReasons[reason] = (resetReasons[reason] ?? 0) + 1;
           }
           if (change.state === 'syncing') {
             cameUp(t, first);
@@ -292,6 +301,9 @@ function report(c) {
   let replaysIncomplete = 0;
   let longestDownMs = 0;
   let downNow = 0;
+  // Where the copies not handed over are: clients told `reset`, clients down at the end, the rest.
+  const missing = { afterReset: 0, downAtEnd: 0, other: 0 };
+  let clientsReset = 0;
   /** @type {Record<string, number>} */
   const stopped = {};
   /** @type {number[]} */
@@ -300,7 +312,13 @@ function report(c) {
     const mine = [...(byUser.get(t.user.id) ?? []), ...(t.user.admin ? tenantWide : [])];
     const keys = new Set(mine.map((a) => a.k));
     expected += mine.length;
-    for (const a of mine) if (t.handed.has(a.k)) delivered += 1;
+    let handed = 0;
+    for (const a of mine) if (t.handed.has(a.k)) handed += 1;
+    delivered += handed;
+    if (t.resets > 0) clientsReset += 1;
+    if (t.resets > 0) missing.afterReset += mine.length - handed;
+    else if (!t.connected) missing.downAtEnd += mine.length - handed;
+    else missing.other += mine.length - handed;
     for (const k of t.handed.keys()) if (!keys.has(k)) unexpected += 1;
     duplicates += t.copies;
     if (!t.connected) downNow += 1;
@@ -320,7 +338,7 @@ function report(c) {
       else replaysIncomplete += 1;
     }
   }
-  return { clients: clients.length, expected, delivered, duplicates, unexpected, reconnects, replaysIncomplete, replayMs, longestDownMs: Math.round(longestDownMs), downNow, stopped, downReasons };
+  return { clients: clients.length, expected, delivered, duplicates, unexpected, reconnects, replaysIncomplete, replayMs, longestDownMs: Math.round(longestDownMs), downNow, stopped, downReasons, clientsReset, resetReasons, missing };
 }
 
 async function closeAll() {
@@ -328,6 +346,7 @@ async function closeAll() {
   for (const t of clients) t.close();
   clients = [];
   downReasons = {};
+  resetReasons = {};
   await sleep(Math.min(3000, 200 + count / 20));
   return { closed: count };
 }

@@ -332,6 +332,17 @@ async function runKind(ctx, kind, balancer, generators, plan, kill) {
         for (const [reason, n] of Object.entries(r.downReasons ?? {})) acc[reason] = (acc[reason] ?? 0) + /** @type {number} */ (n);
         return acc;
       }, {}),
+      // ours only: clients the gateway told `reset` (further behind than it replays), and where the copies not handed over are
+      clientsReset: sum('clientsReset'),
+      resetReasons: reports.reduce((/** @type {Record<string, number>} */ acc, r) => {
+        for (const [reason, n] of Object.entries(r.resetReasons ?? {})) acc[reason] = (acc[reason] ?? 0) + /** @type {number} */ (n);
+        return acc;
+      }, {}),
+      missingCopies: {
+        afterReset: reports.reduce((n, r) => n + (r.missing?.afterReset ?? 0), 0),
+        downAtEnd: reports.reduce((n, r) => n + (r.missing?.downAtEnd ?? 0), 0),
+        other: reports.reduce((n, r) => n + (r.missing?.other ?? 0), 0),
+      },
       // Each load generator over the publishing run: its CPU, its event-loop delay, how long answered POSTs took.
       generators: published.map((p) => p.self),
       databaseSelect1Ms,
@@ -355,7 +366,7 @@ function churnLine(kind, r) {
   return (
     `${kind}: delivered ${r.deliveredCopies}/${r.expectedCopies} = ${r.deliveredPct} %, duplicates handed ${r.duplicatesHanded}, ` +
     `replay p50 ${r.replayMs.p50} p99 ${r.replayMs.p99} max ${r.replayMs.max} ms (${r.replayMs.count} reconnects whole, ${r.replayMs.incomplete} never), ` +
-    `publish errors seen ${JSON.stringify(r.published.errorsSeen)}, unrecoverable ${r.published.unrecoverable} (once more after the storm: ${JSON.stringify(r.published.retriedAfterStorm)}), longest without a connection ${r.longestWithoutConnectionMs} ms (${r.disconnectedAtEnd} down at the end, stopped ${JSON.stringify(r.clientsStopped)}), ` +
+    `publish errors seen ${JSON.stringify(r.published.errorsSeen)}, unrecoverable ${r.published.unrecoverable} (once more after the storm: ${JSON.stringify(r.published.retriedAfterStorm)}), longest without a connection ${r.longestWithoutConnectionMs} ms (${r.disconnectedAtEnd} down at the end, stopped ${JSON.stringify(r.clientsStopped)}), clients told reset ${r.clientsReset} ${JSON.stringify(r.resetReasons)}, copies not handed ${JSON.stringify(r.missingCopies)}, ` +
     `server ${r.server.cores} cores, peak RSS ${r.server.peakRssMiB} MiB (both instances); ` +
     `generators ${JSON.stringify(r.generators)}, PostgreSQL SELECT 1 ${JSON.stringify(r.databaseSelect1Ms)} ms, balancer ${JSON.stringify(r.balancerLoad)}, instances ${JSON.stringify(r.serverMetrics)}, after the restarts ${JSON.stringify(r.connectionsAfter)}`
   );
