@@ -53,8 +53,14 @@ function closesCase(
 
 const authTimeout = (ctx: AttackContext): number => ctx.a.running.config.ws.authTimeoutMs;
 
-/** Scheduling slack on top of WS_AUTH_TIMEOUT_MS before a connection counts as "not closed in time". */
-const SLACK_MS = 500;
+/**
+ * Scheduling slack on top of WS_AUTH_TIMEOUT_MS before a connection counts as "not closed in time".
+ * The servers and the clients share the jest process, so a pause of its event loop late in a full
+ * run delays both the deadline and the moment a close is seen: in one full CI run 150 of 200 were
+ * seen more than 0.5 s late (all closed, no handle left). A deadline that does not fire at all
+ * leaves them open until the ping timeout (45 s), far beyond.
+ */
+const SLACK_MS = 1500;
 
 export const protocolCases: HostileCase[] = [
   closesCase('an event packet with truncated JSON after a valid join', 'disconnect: the connection is closed (parse error), nothing is answered', {
@@ -311,7 +317,7 @@ export const protocolCases: HostileCase[] = [
     name: 'connection storm: 200 polling handshakes never upgraded and 200 websockets that never join',
     category: 'protocol',
     response:
-      'all closed within WS_AUTH_TIMEOUT_MS (1 s, + 0.5 s slack); the engine holds no session of them afterwards and the process\'s open handles are back to (at most) their count before the storm (timers within +2)',
+      'all closed within WS_AUTH_TIMEOUT_MS (1 s, + 1.5 s slack); the engine holds no session of them afterwards and the process\'s open handles are back to (at most) their count before the storm (timers within +2)',
     expected: { websocketsClosedInTime: 200, pollingSessionsLeft: 0, engineClientsBack: true, handlesBack: {} },
     timeoutMs: 30_000,
     attack: async (ctx) => {
