@@ -18,6 +18,7 @@ const http = require('node:http');
 const path = require('node:path');
 const { Pool } = require('pg');
 const { nowMs, summarize, round } = require('../lib/util.js');
+const { holdFigures, holdBetween } = require('./lock-hold.js');
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -177,7 +178,7 @@ async function inProcessOurs(c) {
     if (c.warmupMs) await closedLoop(c.concurrency, c.warmupMs, send);
     const before = await lockHold(registry);
     const result = c.rate ? await openLoop(c.rate, c.size, c.durationMs, send) : await closedLoop(c.concurrency, c.durationMs, send);
-    return { ...result, lock: holdSince(before, await lockHold(registry)) };
+    return { ...result, lock: holdBetween(before, await lockHold(registry)) };
   } finally {
     await app.close();
   }
@@ -209,15 +210,7 @@ async function lockHold(registry) {
   const sum = value(hold, '_sum');
   const groups = value(hold, '_count');
   const notifications = rows?.values[0]?.value ?? 0;
-  return { groups, notifications, holdSeconds: sum, holdMsPerGroup: groups ? round((sum / groups) * 1000, 3) : null, holdMsPerNotification: notifications ? round((sum / notifications) * 1000, 4) : null };
-}
-
-/** The hold between two readings of lockHold (the measured run, not the warm-up). @param {any} before @param {any} after */
-function holdSince(before, after) {
-  const groups = after.groups - before.groups;
-  const notifications = after.notifications - before.notifications;
-  const seconds = after.holdSeconds - before.holdSeconds;
-  return { groups, notifications, holdSeconds: seconds, holdMsPerGroup: groups ? round((seconds / groups) * 1000, 3) : null, holdMsPerNotification: notifications ? round((seconds / notifications) * 1000, 4) : null };
+  return holdFigures({ groups, notifications, holdSeconds: sum });
 }
 
 /**
@@ -275,4 +268,4 @@ process.on('message', async (/** @type {any} */ message) => {
 process.on('disconnect', () => process.exit(0));
 send({ type: 'ready', pid: process.pid });
 
-module.exports = { lockHold, holdSince };
+module.exports = { lockHold };

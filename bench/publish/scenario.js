@@ -19,6 +19,7 @@
 
 const path = require('node:path');
 const { round } = require('../lib/util.js');
+const { holdFigures, holdBetween } = require('./lock-hold.js');
 
 /**
  * @typedef {{
@@ -74,15 +75,7 @@ async function lockHoldOf(url) {
   const sum = value('notify_stream_lock_hold_seconds_sum');
   const groups = value('notify_stream_lock_hold_seconds_count');
   const notifications = value('notify_group_commit_notifications_total');
-  return { groups, notifications, holdSeconds: sum, holdMsPerGroup: groups ? round((sum / groups) * 1000, 3) : null, holdMsPerNotification: notifications ? round((sum / notifications) * 1000, 4) : null };
-}
-
-/** The hold between two readings of lockHoldOf. @param {any} before @param {any} after */
-function holdBetween(before, after) {
-  const groups = after.groups - before.groups;
-  const notifications = after.notifications - before.notifications;
-  const seconds = after.holdSeconds - before.holdSeconds;
-  return { groups, notifications, holdSeconds: seconds, holdMsPerGroup: groups ? round((seconds / groups) * 1000, 3) : null, holdMsPerNotification: notifications ? round((seconds / notifications) * 1000, 4) : null };
+  return holdFigures({ groups, notifications, holdSeconds: sum });
 }
 
 /** Both instances' hold figures, summed. @param {string[]} urls */
