@@ -78,6 +78,20 @@ export class UserDirectory {
     this.cache.invalidate(id);
   }
 
+  /**
+   * With a host's directory: the tenants of the given users that it vouches for as active, each
+   * mirrored on the way (so a notification can name a user who has never connected). Without one
+   * the gateway's own table is the whole truth, and this finds nobody.
+   */
+  async vouchFor(ids: string[]): Promise<Map<string, string>> {
+    const tenants = new Map<string, string>();
+    if (!this.source) return tenants;
+    const asked = ids.filter((id) => UUID.test(id));
+    const users = await Promise.all(asked.map((id) => this.findById(id)));
+    for (const [index, user] of users.entries()) if (user?.isActive) tenants.set(asked[index] as string, user.tenantId);
+    return tenants;
+  }
+
   /** Drops every copy: invalidations may have been missed (the Redis link was down). */
   forgetAll(): void {
     this.cache.clear();

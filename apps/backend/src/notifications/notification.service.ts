@@ -4,6 +4,7 @@ import { validateSync } from 'class-validator';
 import { createHash, randomUUID } from 'node:crypto';
 import { NOTIFICATION_LIMITS, type FieldError, type NotificationPage, type NotificationView, type StreamPosition } from '@notify-gateway/contracts';
 import type { AuthenticatedUser } from '../auth/authenticated-user.js';
+import { UserDirectory } from '../auth/user-directory.js';
 import { ApiError } from '../common/errors/api-error.js';
 import { toFieldErrors } from '../common/errors/validation-errors.js';
 import { SecurityEventLogger } from '../security/security-event.logger.js';
@@ -60,6 +61,7 @@ export class NotificationService {
     private readonly writer: NotificationWriter,
     private readonly fanout: NotificationFanout,
     private readonly security: SecurityEventLogger,
+    private readonly directory: UserDirectory,
   ) {}
 
   /** Persists a notification for one user and delivers it; resolves once committed. */
@@ -210,6 +212,15 @@ export class NotificationService {
     }
   }
 
+  /** Known recipients from the gateway's table; any other, from a host's directory (mirrored then). */
+  private async recipientTenants(userIds: string[]): Promise<Map<string, string>> {
+    const known = await this.repository.tenantsOfUsers(userIds);
+    const unknown = userIds.filter((id) => !known.has(id));
+    if (unknown.length === 0) return known;
+    for (const [id, tenant] of await this.directory.vouchFor([...new Set(unknown)])) known.set(id, tenant);
+    return known;
+  }
+
   /**
    * Every audience is found (and every key checked) before anything is stored; then one trip
    * through the group commit. `batch` reports a missing audience per item index.
@@ -217,7 +228,7 @@ export class NotificationService {
   private async publish(intents: Intent[], batch: boolean, actor?: AuthenticatedUser): Promise<NotificationView[]> {
     const userIds = intents.flatMap((i) => (i.audience.scope === 'USER' ? [i.audience.userId] : []));
     const tenantIds = intents.flatMap((i) => (i.audience.scope === 'TENANT' ? [i.audience.tenantId] : []));
-    const [tenantOfUser, tenants] = await Promise.all([this.repository.tenantsOfUsers(userIds), this.repository.existingTenants(tenantIds)]);
+    const [tenantOfUser, tenants] = await Promise.all([this.recipientTenants(userIds), this.repository.existingTenants(tenantIds)]);
 
     const missing: FieldError[] = [];
     const prepared = intents.map((intent, index): PreparedNotification => {

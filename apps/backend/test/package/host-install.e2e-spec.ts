@@ -64,7 +64,8 @@ describe('a host NestJS app installs the packed packages and embeds the gateway'
   let url: string;
   let migrateOutput: string;
   let tarball: (name: string) => string;
-  const users: Record<'active' | 'admin' | 'inactive', HostUser> = {} as Record<'active' | 'admin' | 'inactive', HostUser>;
+  type HostUserKey = 'active' | 'admin' | 'inactive' | 'newcomer';
+  const users = {} as Record<HostUserKey, HostUser>;
 
   beforeAll(async () => {
     if (!PACKAGES.every((dir) => existsSync(join(REPO, dir, 'dist', 'index.js')))) {
@@ -113,6 +114,7 @@ describe('a host NestJS app installs the packed packages and embeds the gateway'
       ['active', false, true],
       ['admin', true, true],
       ['inactive', false, false],
+      ['newcomer', false, true],
     ] as const) {
       const id = randomUUID();
       await db.query('INSERT INTO users VALUES ($1, $2, $3, $4, $5)', [id, orgId, `${key}@host.test`, isAdmin, active]);
@@ -244,7 +246,7 @@ describe('a host NestJS app installs the packed packages and embeds the gateway'
       expect(names.filter((n) => n.startsWith('public.'))).toEqual(['public.users']);
       expect(names).toEqual(expect.arrayContaining(['notify_gateway._prisma_migrations', 'notify_gateway.users', 'notify_gateway.notifications']));
       const hostUsers = await db.query('SELECT count(*)::int AS n FROM public.users');
-      expect(hostUsers.rows[0]).toEqual({ n: 3 });
+      expect(hostUsers.rows[0]).toEqual({ n: Object.keys(users).length });
     } finally {
       await db.end();
     }
@@ -300,6 +302,19 @@ describe('a host NestJS app installs the packed packages and embeds the gateway'
       socket.close();
       admin.close();
     }
+  });
+
+  it('stores a notification for a user the host vouches for who has never connected; they get it on first sync', async () => {
+    const shipped = (userId: string) => http<{ id: string; code?: string }>(`${url}/orders/${userId}/shipped`, { method: 'POST', headers: { 'x-host-key': HOST_API_KEY } });
+    const sent = await shipped(users.newcomer.id);
+    expect(sent.status).toBe(201);
+    // Nobody the host's table knows, and a user it reports inactive: still no recipient.
+    expect((await shipped(randomUUID())).status).toBe(404);
+    expect((await shipped(users.inactive.id)).status).toBe(404);
+
+    const page = await http<{ items: { id: string }[] }>(`${url}/notifications`, { token: users.newcomer.token });
+    expect(page.status).toBe(200);
+    expect(page.body.items.map((item) => item.id)).toEqual([sent.body.id]);
   });
 
   it('refuses a user the host\'s directory reports inactive, and ends the sessions of one it deactivates', async () => {
