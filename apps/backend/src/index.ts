@@ -8,7 +8,7 @@ export { setupNotificationGateway } from './module/setup-notification-gateway.js
 export { OPTION_VARIABLES, type NotificationGatewayConfig } from './config/gateway-options.js';
 export { ConfigError } from './config/config-error.js';
 export { migrateNotificationGateway, type MigrateGatewayOptions } from './core/prisma/migrate-gateway.js';
-export { USER_DIRECTORY_SOURCE, type UserDirectoryEntry, type UserDirectorySource } from './auth/user-directory.js';
+export { USER_DIRECTORY_SOURCE, type UserDirectoryEntry, type UserDirectorySource } from './auth/user-directory-source.js';
 export { NotificationsModule } from './notifications/notifications.module.js';
 export { NotificationService, type NotificationInput } from './notifications/notification.service.js';
 export { ConnectionService } from './notifications/connection.service.js';

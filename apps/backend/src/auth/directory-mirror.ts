@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { PrismaService } from '../core/prisma/prisma.service.js';
-import type { UserDirectoryEntry } from './user-directory.js';
+import type { UserDirectoryEntry } from './user-directory-source.js';
 
 /** A unique placeholder: mirrored users never log in through the gateway (no password either). */
 const mirrorEmail = (id: string): string => `${id}@directory.invalid`;

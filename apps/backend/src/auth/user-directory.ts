@@ -1,10 +1,10 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import DataLoader from 'dataloader';
-import type { Role } from '@notify-gateway/contracts';
 import type { AppConfig } from '../config/app-config.js';
 import { PrismaService } from '../core/prisma/prisma.service.js';
 import { DirectoryMirror } from './directory-mirror.js';
+import { USER_DIRECTORY_SOURCE, type UserDirectorySource } from './user-directory-source.js';
 import { UserStateCache, type UserState } from './user-state-cache.js';
 
 export type DirectoryUser = UserState;
@@ -12,22 +12,6 @@ export type DirectoryUser = UserState;
 export interface LoginCandidate extends DirectoryUser {
   passwordHash: string;
 }
-
-/** What the gateway must know of a user, from whichever table holds it. */
-export interface UserDirectoryEntry {
-  id: string;
-  tenantId: string;
-  role: Role;
-  isActive: boolean;
-}
-
-/** A host's own users table, plugged in with NotificationGatewayModule's `userDirectory` (docs/BACKEND.md). */
-export interface UserDirectorySource {
-  findById(id: string): Promise<UserDirectoryEntry | null>;
-}
-
-/** Injection token of the host's UserDirectorySource; without one the gateway's `users` table answers. */
-export const USER_DIRECTORY_SOURCE = Symbol('USER_DIRECTORY_SOURCE');
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** The cache-miss read of every handshake, straight on the pool (Prisma's query compiler cost more than the query). */

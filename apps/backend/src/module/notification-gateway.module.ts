@@ -3,7 +3,7 @@ import cors from 'cors';
 import helmet from 'helmet';
 import { LoggerModule } from 'nestjs-pino';
 import { AuthModule } from '../auth/auth.module.js';
-import { USER_DIRECTORY_SOURCE } from '../auth/user-directory.js';
+import { USER_DIRECTORY_SOURCE } from '../auth/user-directory-source.js';
 import type { AppConfig } from '../config/app-config.js';
 import { GATEWAY_CONFIG, GatewayConfigModule } from '../config/gateway-config.module.js';
 import { configFromOptions, type NotificationGatewayConfig } from '../config/gateway-options.js';

@@ -1,6 +1,6 @@
 import type { FactoryProvider, ModuleMetadata, Type } from '@nestjs/common';
 import type { DestinationStream } from 'pino';
-import type { UserDirectorySource } from '../auth/user-directory.js';
+import type { UserDirectorySource } from '../auth/user-directory-source.js';
 import type { NotificationGatewayConfig } from '../config/gateway-options.js';
 
 /** What a host mounts or plugs in; fixed when the module is declared, even with forRootAsync. */
