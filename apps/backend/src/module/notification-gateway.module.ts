@@ -41,7 +41,8 @@ type Features = NotificationGatewayFeatures & StandaloneFeatures;
 const POLICY_ROUTES = Symbol('POLICY_ROUTES');
 /** The routes with request ids and request logs. */
 const LOGGED_ROUTES = Symbol('LOGGED_ROUTES');
-const ALL_ROUTES: RouteInfo = { path: '*path', method: RequestMethod.ALL };
+/** Every path, `/` included (`*path` needs a segment). */
+const ALL_ROUTES: RouteInfo = { path: '{*path}', method: RequestMethod.ALL };
 
 /** Holds the validated config and the host's plug-ins, where every gateway module finds them. */
 @Global()
@@ -135,7 +136,8 @@ export class NotificationGatewayModule implements NestModule {
       const corsPolicy = cors({ origin: (origin, callback) => callback(null, this.origins.isAllowed(origin)), credentials: true, maxAge: 600 });
       consumer.apply(helmet(), corsPolicy, OriginMiddleware).forRoutes(...this.policyRoutes);
     }
-    // After the policy, as nestjs-pino's middleware was: a refused origin is not request-logged.
+    // After the module's own policy, as nestjs-pino's middleware was: a request it refuses for its
+    // origin is not request-logged. (In the standalone app the origin check comes after this.)
     consumer.apply(RequestLogMiddleware).forRoutes(...this.loggedRoutes);
   }
 }
