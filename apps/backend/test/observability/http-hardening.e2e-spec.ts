@@ -50,6 +50,8 @@ describe('HTTP hardening', () => {
     expect((await http(`${running.url}/health/live`, { headers: { 'x-request-id': 'req-123' } })).headers.get('x-request-id')).toBe('req-123');
     const replaced = (await http(`${running.url}/health/live`, { headers: { 'x-request-id': 'evil\u0001id'.replace('\u0001', '') + 'x'.repeat(100) } })).headers.get('x-request-id');
     expect(replaced).toMatch(/^[0-9a-f-]{36}$/);
+    // Every path of the standalone app gets one, the root and unknown paths included.
+    for (const path of ['/', '/definitely/not/here']) expect((await http(`${running.url}${path}`)).headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
   });
 
   it("writes one request line per request, and the security events of a request carry that request's id", async () => {
