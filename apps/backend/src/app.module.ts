@@ -27,7 +27,7 @@ export class AppModule implements NestModule {
     return {
       module: AppModule,
       imports: [
-        NotificationGatewayModule.forConfig(config, { demo: !config.isProduction, logAllRoutes: true, logDestination: options.logDestination }),
+        NotificationGatewayModule.forConfig(config, { demo: !config.isProduction, logAllRoutes: true, appliesHttpPolicy: true, logDestination: options.logDestination }),
         GatewayConfigModule,
         ...(options.imports ?? []),
       ],

@@ -24,7 +24,7 @@ export class AuthController {
   @ApiErrors(400, 401, 429)
   @HttpCode(200)
   login(@Body() body: LoginDto, @Req() request: Request): Promise<LoginResponse> {
-    return this.auth.login(body.email, body.password, clientIp(request));
+    return this.auth.login(body.email, body.password, clientIp(request), request);
   }
 
   @Post('logout')
@@ -37,6 +37,6 @@ export class AuthController {
   @ApiErrors(401, 503)
   @HttpCode(204)
   logout(@CurrentUser() user: AuthenticatedUser, @Req() request: Request): Promise<void> {
-    return this.auth.logout(user, clientIp(request));
+    return this.auth.logout(user, clientIp(request), request);
   }
 }

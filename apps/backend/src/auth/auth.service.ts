@@ -3,6 +3,7 @@ import { ConfigService } from '@nestjs/config';
 import { JwtService } from '@nestjs/jwt';
 import type { LoginResponse } from '@notify-gateway/contracts';
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import type { AuthenticatedUser } from './authenticated-user.js';
 import { TokenRevocations } from './token-revocations.js';
 import type { AppConfig, JwtConfig } from '../config/app-config.js';
@@ -29,13 +30,14 @@ export class AuthService {
     this.jwtConfig = config.get('jwt', { infer: true });
   }
 
-  async login(email: string, password: string, ip: string): Promise<LoginResponse> {
+  /** `request`: the HTTP request this comes in, for its log lines. */
+  async login(email: string, password: string, ip: string, request?: IncomingMessage): Promise<LoginResponse> {
     if (this.jwtConfig.signKey === null) throw new ApiError(404, 'NOT_FOUND');
     const normalizedEmail = email.trim().toLowerCase();
     const attempt = await this.throttle.attempt(ip, normalizedEmail);
     let user: LoginCandidate;
     try {
-      user = await this.checkCredentials(normalizedEmail, password, ip);
+      user = await this.checkCredentials(normalizedEmail, password, ip, request);
     } catch (error) {
       // Only a wrong guess counts; a database outage is not the caller's failed attempt.
       if (!(error instanceof ApiError && error.code === 'UNAUTHORIZED')) await attempt.notCounted();
@@ -59,16 +61,16 @@ export class AuthService {
         ...(this.jwtConfig.audience ? { audience: this.jwtConfig.audience } : {}),
       },
     );
-    this.security.log('AUTHENTICATION_SUCCESS', { ip, userId: user.id, tenantId: user.tenantId, transport: 'login' });
+    this.security.log('AUTHENTICATION_SUCCESS', { ip, userId: user.id, tenantId: user.tenantId, transport: 'login' }, request);
     return { accessToken, tokenType: 'Bearer', expiresIn: this.jwtConfig.expiresInSec };
   }
 
-  private async checkCredentials(email: string, password: string, ip: string): Promise<LoginCandidate> {
+  private async checkCredentials(email: string, password: string, ip: string, request: IncomingMessage | undefined): Promise<LoginCandidate> {
     const user = await this.users.findByEmail(email);
     const passwordOk = await this.hasher.verify(user?.passwordHash ?? null, password);
     if (!user || !passwordOk || !user.isActive) {
       const reason = !user ? 'UNKNOWN_USER' : !passwordOk ? 'INVALID_CREDENTIALS' : 'INACTIVE_USER';
-      this.security.log('AUTHENTICATION_FAILED', { ip, userId: user?.id, reason, transport: 'login' });
+      this.security.log('AUTHENTICATION_FAILED', { ip, userId: user?.id, reason, transport: 'login' }, request);
       throw new ApiError(401, 'UNAUTHORIZED', 'Invalid credentials');
     }
     return user;
@@ -78,9 +80,9 @@ export class AuthService {
    * Revokes the caller's token on every instance: by its id, or (a token without one, e.g.
    * from an identity provider) every token of the user issued so far.
    */
-  async logout(user: AuthenticatedUser, ip: string): Promise<void> {
+  async logout(user: AuthenticatedUser, ip: string, request?: IncomingMessage): Promise<void> {
     if (user.jti !== undefined) await this.revocations.revokeToken(user.userId, user.jti, user.exp);
     else await this.revocations.revokeUser(user.userId);
-    this.security.log('TOKEN_REVOKED', { ip, userId: user.userId, tenantId: user.tenantId, reason: user.jti !== undefined ? 'logout' : 'logout without jti: every token of the user', transport: 'http' });
+    this.security.log('TOKEN_REVOKED', { ip, userId: user.userId, tenantId: user.tenantId, reason: user.jti !== undefined ? 'logout' : 'logout without jti: every token of the user', transport: 'http' }, request);
   }
 }

@@ -55,6 +55,11 @@ export class JwksKeySource implements OnModuleInit, OnApplicationShutdown {
     clearInterval(this.timer);
   }
 
+  /** The key of `kid` in the set held now, without fetching. */
+  current(kid: string): JwkVerificationKey | undefined {
+    return this.keys.get(kid);
+  }
+
   /** The key of `kid`; an unknown kid refetches the set unless that was done within the cooldown. */
   async find(kid: string): Promise<JwkVerificationKey | undefined> {
     const options = this.options;

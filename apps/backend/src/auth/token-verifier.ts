@@ -7,6 +7,7 @@ import type { AuthenticatedUser } from './authenticated-user.js';
 import { TokenRevocations } from './token-revocations.js';
 import { UserDirectory } from './user-directory.js';
 import { VerificationKeys } from './verification-keys.js';
+import { VerifiedTokenCache } from './verified-token-cache.js';
 
 const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 /** Header parameters that would let the token choose its own key or semantics. */
@@ -15,6 +16,8 @@ const REFUSED_HEADERS = ['jku', 'jwk', 'x5u', 'x5c', 'crit'];
 const KNOWN_ALGORITHMS = new Set(['HS256', 'RS256', 'ES256']);
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const JTI_SHAPE = /^[\x21-\x7e]{1,256}$/;
+/** Distinct tokens whose verification is remembered (a few hundred bytes each). */
+const VERIFIED_TOKENS_MAX = 10_000;
 
 interface Claims {
   sub?: unknown;
@@ -46,6 +49,7 @@ export interface VouchedSession {
 @Injectable()
 export class TokenVerifier {
   private readonly jwtConfig: JwtConfig;
+  private readonly verified = new VerifiedTokenCache<VerifiedClaims>(VERIFIED_TOKENS_MAX);
 
   constructor(
     private readonly jwt: JwtService,
@@ -87,6 +91,8 @@ export class TokenVerifier {
   private async verifySignature(token: unknown): Promise<VerifiedClaims> {
     if (typeof token !== 'string' || token.length === 0) throw new AuthFailure('MISSING_TOKEN');
     if (token.length > this.jwtConfig.maxTokenLength) throw new AuthFailure('TOKEN_TOO_LARGE');
+    const remembered = this.verified.get(token, Date.now(), (kid) => this.keys.currentKey(kid));
+    if (remembered) return remembered;
     if (!JWT_SHAPE.test(token)) throw new AuthFailure('MALFORMED_TOKEN');
 
     const header = decodeHeader(token);
@@ -124,7 +130,9 @@ export class TokenVerifier {
     if (maxLifetime !== undefined && claims.exp - (claims.iat ?? now) > maxLifetime + this.jwtConfig.clockToleranceSec) {
       throw new AuthFailure('LIFETIME_TOO_LONG');
     }
-    return { sub: claims.sub.toLowerCase(), exp: claims.exp, ...(typeof claims.iat === 'number' ? { iat: claims.iat } : {}), ...(typeof claims.jti === 'string' ? { jti: claims.jti } : {}) };
+    const verified = { sub: claims.sub.toLowerCase(), exp: claims.exp, ...(typeof claims.iat === 'number' ? { iat: claims.iat } : {}), ...(typeof claims.jti === 'string' ? { jti: claims.jti } : {}) };
+    this.verified.set(token, { claims: verified, kid: header.kid, key: key.key, validBeforeSec: claims.exp + this.jwtConfig.clockToleranceSec });
+    return verified;
   }
 }
 

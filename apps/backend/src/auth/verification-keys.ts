@@ -52,6 +52,22 @@ export class VerificationKeys {
     throw new AuthFailure('UNKNOWN_KEY');
   }
 
+  /**
+   * The key material `find` would answer with now, without fetching (undefined: none, or only a
+   * fetch could tell): a cached verification holds only while this is the key that made it.
+   */
+  currentKey(kid: unknown): VerificationKey['key'] | undefined {
+    if (kid === undefined) {
+      try {
+        return this.withoutKid().key;
+      } catch {
+        return undefined;
+      }
+    }
+    if (typeof kid !== 'string') return undefined;
+    return (this.byKid.get(kid) ?? this.jwks.current(kid))?.key;
+  }
+
   private withoutKid(): VerificationKey {
     if (this.primary) return this.primary;
     if (this.byKid.size === 1 && this.jwks.size === 0) return this.byKid.values().next().value as VerificationKey;

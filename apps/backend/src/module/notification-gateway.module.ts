@@ -1,4 +1,4 @@
-import { Global, Inject, Logger, Module, type DynamicModule, type MiddlewareConsumer, type NestModule, type Provider } from '@nestjs/common';
+import { Global, Inject, Logger, Module, RequestMethod, type DynamicModule, type MiddlewareConsumer, type NestModule, type Provider } from '@nestjs/common';
 import cors from 'cors';
 import helmet from 'helmet';
 import { LoggerModule } from 'nestjs-pino';
@@ -12,7 +12,8 @@ import { RedisModule } from '../core/redis/redis.module.js';
 import { DemoModule } from '../demo/demo.module.js';
 import { NotificationsModule } from '../notifications/notifications.module.js';
 import { HealthController } from '../operations/health.controller.js';
-import { loggerOptions } from '../observability/logger.options.js';
+import { createRootLogger, loggerOptions } from '../observability/logger.options.js';
+import { RequestLogMiddleware, ROOT_LOGGER } from '../observability/request-log.js';
 import { MetricsController } from '../operations/metrics.controller.js';
 import { ObservabilityModule } from '../observability/observability.module.js';
 import { OriginMiddleware } from '../security/origin.middleware.js';
@@ -27,11 +28,21 @@ interface StandaloneFeatures {
   demo?: boolean;
   /** Request logs for every route, not only the gateway's (the standalone app serves nothing else). */
   logAllRoutes?: boolean;
+  /**
+   * The app itself applies helmet, CORS and the origin refusal to every route (bootstrap.ts and
+   * AppModule do): the module does not apply them a second time to its own.
+   */
+  appliesHttpPolicy?: boolean;
 }
 
 type Features = NotificationGatewayFeatures & StandaloneFeatures;
 
-const GATEWAY_ROUTES = Symbol('GATEWAY_ROUTES');
+/** The routes the module applies helmet, CORS and the origin refusal to (none when the app does it). */
+const POLICY_ROUTES = Symbol('POLICY_ROUTES');
+/** The routes with request ids and request logs. */
+const LOGGED_ROUTES = Symbol('LOGGED_ROUTES');
+/** Every path, `/` included (`*path` needs a segment). */
+const ALL_ROUTES: RouteInfo = { path: '{*path}', method: RequestMethod.ALL };
 
 /** Holds the validated config and the host's plug-ins, where every gateway module finds them. */
 @Global()
@@ -51,7 +62,8 @@ export class NotificationGatewayModule implements NestModule {
 
   constructor(
     private readonly origins: OriginPolicy,
-    @Inject(GATEWAY_ROUTES) private readonly routes: RouteInfo[],
+    @Inject(POLICY_ROUTES) private readonly policyRoutes: RouteInfo[],
+    @Inject(LOGGED_ROUTES) private readonly loggedRoutes: RouteInfo[],
   ) {}
 
   static forRoot(options: NotificationGatewayOptions): DynamicModule {
@@ -95,17 +107,11 @@ export class NotificationGatewayModule implements NestModule {
         {
           module: GatewayCoreModule,
           imports: features.imports ?? [],
-          providers: [configProvider, ...directory],
-          exports: [GATEWAY_CONFIG, ...(features.userDirectory ? [USER_DIRECTORY_SOURCE] : [])],
+          providers: [configProvider, ...directory, { provide: ROOT_LOGGER, inject: [GATEWAY_CONFIG], useFactory: (config: AppConfig) => createRootLogger(config, features.logDestination) }],
+          exports: [GATEWAY_CONFIG, ROOT_LOGGER, ...(features.userDirectory ? [USER_DIRECTORY_SOURCE] : [])],
         },
         GatewayConfigModule,
-        LoggerModule.forRootAsync({
-          inject: [GATEWAY_CONFIG],
-          useFactory: (config: AppConfig) => ({
-            ...loggerOptions(config, features.logDestination),
-            ...(features.logAllRoutes ? {} : { forRoutes: routes }),
-          }),
-        }),
+        LoggerModule.forRootAsync({ inject: [ROOT_LOGGER], useFactory: loggerOptions }),
         ObservabilityModule,
         PrismaModule,
         RedisModule,
@@ -115,7 +121,10 @@ export class NotificationGatewayModule implements NestModule {
         UsersModule,
         ...(demo ? [DemoModule] : []),
       ],
-      providers: [{ provide: GATEWAY_ROUTES, useValue: routes }],
+      providers: [
+        { provide: POLICY_ROUTES, useValue: features.appliesHttpPolicy ? [] : routes },
+        { provide: LOGGED_ROUTES, useValue: features.logAllRoutes ? [ALL_ROUTES] : routes },
+      ],
       controllers: [...(health ? [HealthController] : []), ...(metrics ? [MetricsController] : [])],
       exports: [NotificationsModule, UsersModule, ObservabilityModule],
     };
@@ -123,7 +132,12 @@ export class NotificationGatewayModule implements NestModule {
 
   /** Helmet, CORS and the origin refusal, as the standalone app has them globally, on the gateway's routes only. */
   configure(consumer: MiddlewareConsumer): void {
-    const corsPolicy = cors({ origin: (origin, callback) => callback(null, this.origins.isAllowed(origin)), credentials: true, maxAge: 600 });
-    consumer.apply(helmet(), corsPolicy, OriginMiddleware).forRoutes(...this.routes);
+    if (this.policyRoutes.length > 0) {
+      const corsPolicy = cors({ origin: (origin, callback) => callback(null, this.origins.isAllowed(origin)), credentials: true, maxAge: 600 });
+      consumer.apply(helmet(), corsPolicy, OriginMiddleware).forRoutes(...this.policyRoutes);
+    }
+    // After the module's own policy, as nestjs-pino's middleware was: a request it refuses for its
+    // origin is not request-logged. (In the standalone app the origin check comes after this.)
+    consumer.apply(RequestLogMiddleware).forRoutes(...this.loggedRoutes);
   }
 }

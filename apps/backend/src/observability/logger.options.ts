@@ -1,8 +1,7 @@
-import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Params } from 'nestjs-pino';
-import type { DestinationStream } from 'pino';
+import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
 import type { AppConfig } from '../config/app-config.js';
+import { REQUEST_SERIALIZERS } from './request-log.js';
 
 /** Paths pino blanks wherever they appear: no credential reaches a log line. */
 export const REDACTED_PATHS = [
@@ -30,40 +29,24 @@ const PRETTY = {
   options: { singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,req.remoteAddress' },
 };
 
-const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
-
-/** JSON logs, one object a line; request ids; query strings (SSE tickets) never logged. */
-export function loggerOptions(config: AppConfig, destination?: DestinationStream): Params {
-  return {
-    pinoHttp: {
-      level: config.logLevel,
-      formatters: { level: (label: string) => ({ level: label }) },
-      // A capture stream (tests) takes the JSON lines as they are.
-      ...(config.logFormat === 'pretty' && !destination ? { transport: PRETTY } : { stream: destination }),
-      redact: { paths: REDACTED_PATHS, censor: '[REDACTED]' },
-      genReqId: (request: IncomingMessage, response: ServerResponse) => {
-        const presented = request.headers['x-request-id'];
-        const id = typeof presented === 'string' && REQUEST_ID.test(presented) ? presented : randomUUID();
-        response.setHeader('X-Request-Id', id);
-        return id;
-      },
-      serializers: {
-        req: (request: { id: string; method: string; url: string; remoteAddress?: string }) => ({
-          id: request.id,
-          method: request.method,
-          path: request.url.split('?')[0],
-          remoteAddress: request.remoteAddress,
-        }),
-        res: (response: { statusCode: number }) => ({ statusCode: response.statusCode }),
-      },
-      autoLogging: {
-        ignore: (request: IncomingMessage) => /^\/(health|metrics)(\/|$)/.test(request.url ?? ''),
-      },
-      // SSE responses stay open for hours: log them when they start, not only when they end.
-      customSuccessMessage: (request: IncomingMessage, response: ServerResponse) =>
-        `${request.method} ${(request.url ?? '').split('?')[0]} ${response.statusCode}`,
-      customErrorMessage: (request: IncomingMessage, response: ServerResponse) =>
-        `${request.method} ${(request.url ?? '').split('?')[0]} ${response.statusCode}`,
-    },
+/** The gateway's one root logger: JSON lines (or pretty ones), credentials redacted. */
+export function createRootLogger(config: AppConfig, destination?: DestinationStream): Logger {
+  const options: LoggerOptions = {
+    level: config.logLevel,
+    formatters: { level: (label: string) => ({ level: label }) },
+    redact: { paths: REDACTED_PATHS, censor: '[REDACTED]' },
+    serializers: REQUEST_SERIALIZERS,
   };
+  // A capture stream (tests) takes the JSON lines as they are.
+  if (config.logFormat === 'pretty' && !destination) return pino({ ...options, transport: PRETTY });
+  return destination ? pino(options, destination) : pino(options);
+}
+
+/**
+ * nestjs-pino's Logger and PinoLogger write through the root logger. Its own request middleware
+ * (pino-http, then AsyncLocalStorage.run per request) is mounted on no route: RequestLogMiddleware
+ * (observability/request-log.ts) writes the request ids and request lines instead.
+ */
+export function loggerOptions(root: Logger): Params {
+  return { pinoHttp: { logger: root }, forRoutes: [] };
 }

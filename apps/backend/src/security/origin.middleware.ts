@@ -21,7 +21,7 @@ export class OriginMiddleware implements NestMiddleware {
     }
     // originalUrl: under a wildcard route `path` is relative to the match.
     const transport = request.originalUrl.split('?')[0].endsWith('/notifications/stream') ? 'sse' : 'http';
-    this.security.log('ORIGIN_REJECTED', { ip: clientIp(request), origin, transport, reason: 'not in allowlist' });
+    this.security.log('ORIGIN_REJECTED', { ip: clientIp(request), origin, transport, reason: 'not in allowlist' }, request);
     const error = new ApiError(403, 'ORIGIN_NOT_ALLOWED');
     response.status(403).json(error.getResponse());
   }

@@ -1,5 +1,6 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
+import type { IncomingMessage } from 'node:http';
 import type { AppConfig, HttpBudgetsConfig } from '../config/app-config.js';
 import { ApiError } from '../common/errors/api-error.js';
 import { MetricsService } from '../observability/metrics.service.js';
@@ -44,16 +45,16 @@ export class RequestBudgets implements OnModuleInit {
   }
 
   /** Spends one point of `budget` for `key` (a user id, or `ip:<address>`); throws the 429 when none is left. */
-  async spend(budget: BudgetName, key: string, fields: SecurityEventFields): Promise<void> {
+  async spend(budget: BudgetName, key: string, fields: SecurityEventFields, request?: IncomingMessage): Promise<void> {
     const limit = this.limits.get(budget);
     if (!limit) throw new Error(`no budget ${budget}`);
     const decision = await limit.consume(key);
-    if (!decision.allowed) throw this.refusal(limit.name, decision, fields);
+    if (!decision.allowed) throw this.refusal(limit.name, decision, fields, request);
   }
 
   /** The 429 for a refused decision of any limit, logged once per window and key. */
-  refusal(limit: string, decision: Extract<RateLimitDecision, { allowed: false }>, fields: SecurityEventFields): ApiError {
-    if (decision.firstInWindow) this.security.log('RATE_LIMIT_EXCEEDED', { ...fields, reason: limit, retryAfter: decision.retryAfterSec });
+  refusal(limit: string, decision: Extract<RateLimitDecision, { allowed: false }>, fields: SecurityEventFields, request?: IncomingMessage): ApiError {
+    if (decision.firstInWindow) this.security.log('RATE_LIMIT_EXCEEDED', { ...fields, reason: limit, retryAfter: decision.retryAfterSec }, request);
     else this.metrics.rateLimitHits.inc({ limit });
     return new ApiError(429, 'RATE_LIMITED', undefined, undefined, decision.retryAfterSec);
   }

@@ -2,9 +2,13 @@ import { Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/com
 import { ConfigService } from '@nestjs/config';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import type { AppConfig } from '../config/app-config.js';
+import type { IncomingMessage } from 'node:http';
 import { MetricsService } from '../observability/metrics.service.js';
+import { requestLog } from '../observability/request-log.js';
 import type { SecurityEvent, SecurityEventFields } from './security-events.js';
 import { SecurityLogSampler } from './security-log-sampler.js';
+
+const LOG_CONTEXT = 'Security';
 
 /** How often a summary of the lines sampling dropped is written (only when some were). */
 const SUMMARY_INTERVAL_MS = 10_000;
@@ -34,7 +38,7 @@ export class SecurityEventLogger implements OnModuleInit, OnModuleDestroy {
   private summaryTimer?: NodeJS.Timeout;
 
   constructor(
-    @InjectPinoLogger('Security') private readonly logger: PinoLogger,
+    @InjectPinoLogger(LOG_CONTEXT) private readonly logger: PinoLogger,
     private readonly metrics: MetricsService,
     config: ConfigService<AppConfig, true>,
   ) {
@@ -51,7 +55,8 @@ export class SecurityEventLogger implements OnModuleInit, OnModuleDestroy {
     this.summarize();
   }
 
-  log(event: SecurityEvent, fields: SecurityEventFields = {}): void {
+  /** `request`: the HTTP request the event happened in, when the caller holds it; its line then carries `req`. */
+  log(event: SecurityEvent, fields: SecurityEventFields = {}, request?: IncomingMessage): void {
     this.metrics.securityEvents.inc({ event });
     this.countByKind(event, fields);
     // The reason is part of what repeats: a flood repeats one, while distinct reasons (a bounded set
@@ -61,7 +66,13 @@ export class SecurityEventLogger implements OnModuleInit, OnModuleDestroy {
       return;
     }
     const line = { event, ...fields, origin: sanitizeOrigin(fields.origin) };
-    if (WARN_EVENTS.has(event)) this.logger.warn(line, 'SECURITY');
+    const warn = WARN_EVENTS.has(event);
+    const inRequest = requestLog(request);
+    if (inRequest) {
+      // As PinoLogger writes it (context first), through the request's logger.
+      if (warn) inRequest.warn({ context: LOG_CONTEXT, ...line }, 'SECURITY');
+      else inRequest.info({ context: LOG_CONTEXT, ...line }, 'SECURITY');
+    } else if (warn) this.logger.warn(line, 'SECURITY');
     else this.logger.info(line, 'SECURITY');
   }
 

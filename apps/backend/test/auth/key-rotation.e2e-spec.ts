@@ -89,6 +89,10 @@ describe('key rotation through a JWKS URL, two instances', () => {
     expect(await doors(a, tokenB(users[0]))).toEqual(OPEN);
     expect(await doors(b, tokenB(users[0]))).toEqual(OPEN);
     expect(await doors(a, tokenA(users[0]))).toEqual(OPEN);
+    // One A token, verified by both instances before A goes: they remember that verification.
+    const heldA = tokenA(users[2]);
+    expect(await doors(a, heldA)).toEqual(OPEN);
+    expect(await doors(b, heldA)).toEqual(OPEN);
 
     // Phase B: A is removed. An unknown kid after the cooldown makes each instance refetch.
     jwks.serve([keyB]);
@@ -98,6 +102,9 @@ describe('key rotation through a JWKS URL, two instances', () => {
     expect(await doors(b, unknownKid)).toEqual(REFUSED);
     expect(await doors(a, tokenA(users[1]))).toEqual(REFUSED);
     expect(await doors(b, tokenA(users[1]))).toEqual(REFUSED);
+    // The very token they verified with A is refused too: a remembered verification holds only while its key does.
+    expect(await doors(a, heldA)).toEqual(REFUSED);
+    expect(await doors(b, heldA)).toEqual(REFUSED);
     expect(await doors(a, tokenB(users[1]))).toEqual(OPEN);
     expect(await doors(b, tokenB(users[1]))).toEqual(OPEN);
     expect(a.logs.securityEvents('AUTHENTICATION_FAILED').some((entry) => entry.reason === 'UNKNOWN_KEY')).toBe(true);

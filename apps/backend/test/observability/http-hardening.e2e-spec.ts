@@ -50,5 +50,23 @@ describe('HTTP hardening', () => {
     expect((await http(`${running.url}/health/live`, { headers: { 'x-request-id': 'req-123' } })).headers.get('x-request-id')).toBe('req-123');
     const replaced = (await http(`${running.url}/health/live`, { headers: { 'x-request-id': 'evil\u0001id'.replace('\u0001', '') + 'x'.repeat(100) } })).headers.get('x-request-id');
     expect(replaced).toMatch(/^[0-9a-f-]{36}$/);
+    // Every path of the standalone app gets one, the root and unknown paths included.
+    for (const path of ['/', '/definitely/not/here']) expect((await http(`${running.url}${path}`)).headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it("writes one request line per request, and the security events of a request carry that request's id", async () => {
+    const path = '/notifications/unread-count';
+    await http(`${running.url}${path}?ticket=not-logged`, { token: 'abc.def.ghi', headers: { 'x-request-id': 'req-refused-1' } });
+    await http(`${running.url}${path}`, { token: await tokenFor('user@acme.test'), headers: { 'x-request-id': 'req-served-1' } });
+    const ofRequest = (id: string) => running.logs.entries().filter((entry) => (entry.req as { id?: string } | undefined)?.id === id);
+
+    const refused = ofRequest('req-refused-1');
+    expect(refused).toEqual([
+      expect.objectContaining({ msg: 'SECURITY', event: 'AUTHENTICATION_FAILED', reason: 'MALFORMED_TOKEN', context: 'Security' }),
+      expect.objectContaining({ msg: `GET ${path} 401`, res: { statusCode: 401 }, req: { id: 'req-refused-1', method: 'GET', path, remoteAddress: expect.any(String) } }),
+    ]);
+    // The served request has its own line and no security event; neither line holds the query string.
+    expect(ofRequest('req-served-1')).toEqual([expect.objectContaining({ msg: `GET ${path} 200`, res: { statusCode: 200 } })]);
+    expect(running.logs.lines.filter((line) => line.includes('not-logged'))).toEqual([]);
   });
 });

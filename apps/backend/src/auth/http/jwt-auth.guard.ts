@@ -33,7 +33,7 @@ export class JwtAuthGuard implements CanActivate {
         origin: request.headers.origin,
         reason: error.reason,
         transport: 'http',
-      });
+      }, request);
       throw new ApiError(401, 'UNAUTHORIZED');
     }
   }

@@ -26,7 +26,7 @@ export class RequestBudgetGuard implements CanActivate {
     const request = context.switchToHttp().getRequest<Request & { user?: AuthenticatedUser }>();
     const ip = clientIp(request);
     const user = request.user;
-    await this.budgets.spend(budget, user ? user.userId : `ip:${ip}`, { userId: user?.userId, tenantId: user?.tenantId, ip, transport: 'http' });
+    await this.budgets.spend(budget, user ? user.userId : `ip:${ip}`, { userId: user?.userId, tenantId: user?.tenantId, ip, transport: 'http' }, request);
     return true;
   }
 }

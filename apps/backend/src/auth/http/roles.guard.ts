@@ -1,6 +1,7 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Role } from '@notify-gateway/contracts';
+import type { IncomingMessage } from 'node:http';
 import type { AuthenticatedUser } from '../authenticated-user.js';
 import { SecurityEventLogger } from '../../security/security-event.logger.js';
 import { ROLES } from './auth.decorators.js';
@@ -18,9 +19,10 @@ export class RolesGuard implements CanActivate {
     if (context.getType() !== 'http') return true;
     const roles = this.reflector.getAllAndOverride<Role[] | undefined>(ROLES, [context.getHandler(), context.getClass()]);
     if (!roles) return true;
-    const user = context.switchToHttp().getRequest<{ user?: AuthenticatedUser }>().user;
+    const request = context.switchToHttp().getRequest<IncomingMessage & { user?: AuthenticatedUser }>();
+    const user = request.user;
     if (user && roles.includes(user.role)) return true;
-    this.security.log('UNAUTHORIZED_ACCESS_ATTEMPT', { userId: user?.userId, tenantId: user?.tenantId, reason: 'role' });
+    this.security.log('UNAUTHORIZED_ACCESS_ATTEMPT', { userId: user?.userId, tenantId: user?.tenantId, reason: 'role' }, request);
     throw new ApiError(403, 'FORBIDDEN');
   }
 }

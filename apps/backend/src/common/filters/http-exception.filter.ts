@@ -3,6 +3,7 @@ import type { Request, Response } from 'express';
 import { GENERIC_ERROR_MESSAGE, type HttpErrorBody, type HttpErrorCode } from '@notify-gateway/contracts';
 import { ApiError } from '../errors/api-error.js';
 import { isDatabaseUnavailable } from '../errors/database-unavailable.js';
+import { requestLog } from '../../observability/request-log.js';
 
 const CODE_BY_STATUS: Record<number, HttpErrorCode> = {
   400: 'VALIDATION_FAILED',
@@ -30,7 +31,9 @@ export class HttpExceptionFilter implements ExceptionFilter {
     const request = host.switchToHttp().getRequest<Request>();
     const body = this.toBody(exception);
     if (body.statusCode >= 500) {
-      this.logger.error({ err: exception, method: request.method, path: request.path }, 'request failed');
+      const inRequest = requestLog(request);
+      if (inRequest) inRequest.error({ context: HttpExceptionFilter.name, err: exception, method: request.method, path: request.path }, 'request failed');
+      else this.logger.error({ err: exception, method: request.method, path: request.path }, 'request failed');
     }
     if (exception instanceof ApiError && exception.retryAfter !== undefined) {
       response.setHeader('Retry-After', String(exception.retryAfter));

@@ -79,8 +79,8 @@ export class NotificationsStreamController {
         if (start && 'position' in start) checkPosition(start.position, user);
         // Budgets before the lease and the replay: a refused stream costs no database read.
         const budgetFields = { userId: user.userId, tenantId: user.tenantId, ip, origin, transport: 'sse' as const };
-        await this.budgets.spend('streamConnect', user.userId, budgetFields);
-        if (start !== null) await this.budgets.spend('streamReplay', user.userId, budgetFields);
+        await this.budgets.spend('streamConnect', user.userId, budgetFields, request);
+        if (start !== null) await this.budgets.spend('streamReplay', user.userId, budgetFields, request);
       },
     });
     if (!admission.admitted) throw admission.status === 500 ? new ApiError(500, 'INTERNAL_ERROR') : new ApiError(admission.status, admission.code);
@@ -100,8 +100,8 @@ export class NotificationsStreamController {
     if (!stream) return;
     this.replay.attach(stream, positions);
     const context = { clientId: stream.id, userId: user.userId, tenantId: user.tenantId, ip, origin, transport: 'sse' as const };
-    this.security.log('AUTHENTICATION_SUCCESS', context);
-    for (const room of rooms) this.security.log('ROOM_JOIN', { ...context, room });
+    this.security.log('AUTHENTICATION_SUCCESS', context, request);
+    for (const room of rooms) this.security.log('ROOM_JOIN', { ...context, room }, request);
     if (start === null) return;
     try {
       await this.replay.run(stream, positions);
