@@ -4,7 +4,6 @@ import {
   ConnectedSocket,
   MessageBody,
   OnGatewayConnection,
-  OnGatewayDisconnect,
   OnGatewayInit,
   SubscribeMessage,
   WebSocketGateway,
@@ -49,7 +48,7 @@ import { SessionExpiry } from './session-expiry.js';
 @UseGuards(WsSessionGuard)
 @UsePipes(createValidationPipe())
 @UseFilters(WsExceptionFilter)
-export class NotificationGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect, BeforeApplicationShutdown, OnApplicationShutdown {
+export class NotificationGateway implements OnGatewayInit, OnGatewayConnection, BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly logger = new Logger(NotificationGateway.name);
   private namespace?: GatewayNamespace;
   private unregister?: () => void;
@@ -58,6 +57,11 @@ export class NotificationGateway implements OnGatewayInit, OnGatewayConnection, 
   /** The outbound bound, one listener for every connection; the socket is looked up only to log a violation. */
   private outboundBound?: (this: EngineConnection, packet: { data?: unknown }) => void;
   private readonly socketOfConnection = new WeakMap<object, GatewaySocket>();
+  /** One 'disconnect' listener for every socket (socket.io calls it with the socket as `this`); NotificationsIoAdapter binds none. */
+  private readonly disconnectListener = ((gateway: NotificationGateway) =>
+    function (this: GatewaySocket): void {
+      gateway.handleDisconnect(this);
+    })(this);
 
   constructor(
     private readonly notifications: NotificationService,
@@ -99,6 +103,7 @@ export class NotificationGateway implements OnGatewayInit, OnGatewayConnection, 
   }
 
   async handleConnection(socket: GatewaySocket): Promise<void> {
+    socket.on('disconnect', this.disconnectListener);
     const { user } = socket.data;
     const rooms = roomsFor(user);
     try {
@@ -129,7 +134,7 @@ export class NotificationGateway implements OnGatewayInit, OnGatewayConnection, 
     }
   }
 
-  handleDisconnect(socket: GatewaySocket): void {
+  private handleDisconnect(socket: GatewaySocket): void {
     const session = socket.data;
     if (!session?.user) return;
     this.expiry.cancel(socket);
