@@ -54,9 +54,8 @@ export class NotificationGateway implements OnGatewayInit, OnGatewayConnection, 
   private unregister?: () => void;
   /** One sweep for every socket's token expiry (no timer per socket). */
   private readonly expiry = new SessionExpiry<GatewaySocket>((socket) => this.expire(socket));
-  /** The outbound bound, one listener for every connection; the socket is looked up only to log a violation. */
+  /** The outbound bound, one listener for every connection; the socket is looked up only to log a violation (rare: no map per socket). */
   private outboundBound?: (this: EngineConnection, packet: { data?: unknown }) => void;
-  private readonly socketOfConnection = new WeakMap<object, GatewaySocket>();
   /** One 'disconnect' listener for every socket (socket.io calls it with the socket as `this`); NotificationsIoAdapter binds none. */
   private readonly disconnectListener = ((gateway: NotificationGateway) =>
     function (this: GatewaySocket): void {
@@ -78,7 +77,7 @@ export class NotificationGateway implements OnGatewayInit, OnGatewayConnection, 
     namespace.use((socket, next) => void this.handshake.authenticate(socket, next));
     const maxBuffered = this.config.get('ws', { infer: true }).maxBufferedBytes;
     this.outboundBound = outboundQueueBound(maxBuffered, (connection, queued) => {
-      const socket = this.socketOfConnection.get(connection);
+      const socket = this.socketOfConnection(connection);
       const session = socket?.data;
       this.security.log('SECURITY_VIOLATION', {
         clientId: socket?.id,
@@ -129,7 +128,6 @@ export class NotificationGateway implements OnGatewayInit, OnGatewayConnection, 
     this.metrics.connectionsTotal.inc({ transport: 'websocket' });
     this.expiry.schedule(socket, user.exp);
     if (this.outboundBound) {
-      this.socketOfConnection.set(socket.conn, socket);
       (socket.conn as unknown as EngineConnection).on('packetCreate', this.outboundBound);
     }
   }
@@ -257,6 +255,11 @@ export class NotificationGateway implements OnGatewayInit, OnGatewayConnection, 
       this.logger.log({ clientId: id, userId: user.userId, tenantId: user.tenantId, role: user.role, rooms: after }, 'session rooms re-assigned');
       for (const room of gained) this.security.log('ROOM_JOIN', { clientId: id, userId: user.userId, tenantId: user.tenantId, room, reason: 'role or tenant change' });
     }
+  }
+
+  private socketOfConnection(connection: EngineConnection): GatewaySocket | undefined {
+    for (const socket of this.namespace?.sockets.values() ?? []) if ((socket.conn as unknown) === connection) return socket;
+    return undefined;
   }
 
   private localRoomSize(room: string): number {
