@@ -135,7 +135,7 @@ export class NotificationGateway implements OnGatewayInit, OnGatewayConnection, 
   private handleDisconnect(socket: GatewaySocket): void {
     const session = socket.data;
     if (!session?.user) return;
-    this.expiry.cancel(socket);
+    this.expiry.cancel(socket, session.user.exp);
     session.lease.release();
     this.metrics.connectionsActive.dec({ transport: 'websocket' });
     this.metrics.connectionDuration.observe({ transport: 'websocket' }, (Date.now() - session.connectedAt) / 1000);
@@ -183,6 +183,7 @@ export class NotificationGateway implements OnGatewayInit, OnGatewayConnection, 
       return REFRESH_REFUSED;
     }
     if (!socket.connected) return REFRESH_REFUSED;
+    this.expiry.cancel(socket, socket.data.user.exp);
     socket.data.user = outcome.user;
     this.expiry.schedule(socket, outcome.user.exp);
     return { ok: true, expiresAt: outcome.user.exp };
