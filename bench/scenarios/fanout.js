@@ -39,10 +39,20 @@ function probeSse(server) {
   });
 }
 
+/**
+ * BENCH_SSE_PROFILE=<dir>: both SSE servers run under --cpu-prof into <dir> (s5-ours.cpuprofile,
+ * s5-bare.cpuprofile; summarise with bench/profile-summary.js). Off by default: the profiler slows both.
+ * @param {string} name
+ */
+function sseProfileArgs(name) {
+  const dir = process.env.BENCH_SSE_PROFILE;
+  return dir ? ['--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-name', `${name}.cpuprofile`] : [];
+}
+
 async function scenarioSse() {
   /** @type {Record<string, any>} */
   const out = {};
-  const ours = await startOurs('s5-ours');
+  const ours = await startOurs('s5-ours', {}, sseProfileArgs('s5-ours'));
   try {
     const status = await probeSse(ours);
     if (status !== 200) {
@@ -58,7 +68,7 @@ async function scenarioSse() {
     await closeAllConnections().catch((error) => log(`closeAll: ${error.message}`));
     await stopServer(ours);
   }
-  const bare = await startBare('s5-bare');
+  const bare = await startBare('s5-bare', sseProfileArgs('s5-bare'));
   try {
     out.bare = await fanoutRun({ kind: 'bare', label: 's5-bare', server: bare, transport: 'sse', count: CONFIG.sse.streams, ...CONFIG.sse });
   } finally {

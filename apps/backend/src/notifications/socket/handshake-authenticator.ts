@@ -9,7 +9,6 @@ import { SecurityEventLogger } from '../../security/security-event.logger.js';
 import { ConnectionAdmission } from '../admission/connection-admission.js';
 import { EngineAdmission } from './engine-admission.js';
 import type { GatewaySocket } from './gateway-socket.js';
-import { SocketEventBudget } from './socket-event-budget.js';
 
 /**
  * Namespace middleware: runs before a socket joins the namespace, so an unauthenticated socket
@@ -24,7 +23,6 @@ export class HandshakeAuthenticator {
     private readonly admission: ConnectionAdmission,
     private readonly verifier: TokenVerifier,
     private readonly engine: EngineAdmission,
-    private readonly budget: SocketEventBudget,
     private readonly security: SecurityEventLogger,
     config: ConfigService<AppConfig, true>,
   ) {
@@ -53,7 +51,6 @@ export class HandshakeAuthenticator {
     // gateway removes this listener once connected (its disconnect releases the lease then).
     socket.conn.once('close', lease.release);
     socket.data = { user, lease, ip, origin, connectedAt: Date.now() };
-    this.budget.attach(socket);
     // WEBSOCKET_CONNECT follows once the rooms are joined (NotificationGateway), carrying them.
     this.security.log('AUTHENTICATION_SUCCESS', { clientId: socket.id, ip, origin, transport: 'websocket', userId: user.userId, tenantId: user.tenantId });
     next();

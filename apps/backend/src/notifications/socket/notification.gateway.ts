@@ -4,7 +4,6 @@ import {
   ConnectedSocket,
   MessageBody,
   OnGatewayConnection,
-  OnGatewayDisconnect,
   OnGatewayInit,
   SubscribeMessage,
   WebSocketGateway,
@@ -49,15 +48,19 @@ import { SessionExpiry } from './session-expiry.js';
 @UseGuards(WsSessionGuard)
 @UsePipes(createValidationPipe())
 @UseFilters(WsExceptionFilter)
-export class NotificationGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect, BeforeApplicationShutdown, OnApplicationShutdown {
+export class NotificationGateway implements OnGatewayInit, OnGatewayConnection, BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly logger = new Logger(NotificationGateway.name);
   private namespace?: GatewayNamespace;
   private unregister?: () => void;
   /** One sweep for every socket's token expiry (no timer per socket). */
   private readonly expiry = new SessionExpiry<GatewaySocket>((socket) => this.expire(socket));
-  /** The outbound bound, one listener for every connection; the socket is looked up only to log a violation. */
+  /** The outbound bound, one listener for every connection; the socket is looked up only to log a violation (rare: no map per socket). */
   private outboundBound?: (this: EngineConnection, packet: { data?: unknown }) => void;
-  private readonly socketOfConnection = new WeakMap<object, GatewaySocket>();
+  /** One 'disconnect' listener for every socket (socket.io calls it with the socket as `this`); NotificationsIoAdapter binds none. */
+  private readonly disconnectListener = ((gateway: NotificationGateway) =>
+    function (this: GatewaySocket): void {
+      gateway.handleDisconnect(this);
+    })(this);
 
   constructor(
     private readonly notifications: NotificationService,
@@ -74,7 +77,7 @@ export class NotificationGateway implements OnGatewayInit, OnGatewayConnection, 
     namespace.use((socket, next) => void this.handshake.authenticate(socket, next));
     const maxBuffered = this.config.get('ws', { infer: true }).maxBufferedBytes;
     this.outboundBound = outboundQueueBound(maxBuffered, (connection, queued) => {
-      const socket = this.socketOfConnection.get(connection);
+      const socket = this.socketOfConnection(connection);
       const session = socket?.data;
       this.security.log('SECURITY_VIOLATION', {
         clientId: socket?.id,
@@ -99,6 +102,7 @@ export class NotificationGateway implements OnGatewayInit, OnGatewayConnection, 
   }
 
   async handleConnection(socket: GatewaySocket): Promise<void> {
+    socket.on('disconnect', this.disconnectListener);
     const { user } = socket.data;
     const rooms = roomsFor(user);
     try {
@@ -124,15 +128,14 @@ export class NotificationGateway implements OnGatewayInit, OnGatewayConnection, 
     this.metrics.connectionsTotal.inc({ transport: 'websocket' });
     this.expiry.schedule(socket, user.exp);
     if (this.outboundBound) {
-      this.socketOfConnection.set(socket.conn, socket);
       (socket.conn as unknown as EngineConnection).on('packetCreate', this.outboundBound);
     }
   }
 
-  handleDisconnect(socket: GatewaySocket): void {
+  private handleDisconnect(socket: GatewaySocket): void {
     const session = socket.data;
     if (!session?.user) return;
-    this.expiry.cancel(socket);
+    this.expiry.cancel(socket, session.user.exp);
     session.lease.release();
     this.metrics.connectionsActive.dec({ transport: 'websocket' });
     this.metrics.connectionDuration.observe({ transport: 'websocket' }, (Date.now() - session.connectedAt) / 1000);
@@ -180,6 +183,7 @@ export class NotificationGateway implements OnGatewayInit, OnGatewayConnection, 
       return REFRESH_REFUSED;
     }
     if (!socket.connected) return REFRESH_REFUSED;
+    this.expiry.cancel(socket, socket.data.user.exp);
     socket.data.user = outcome.user;
     this.expiry.schedule(socket, outcome.user.exp);
     return { ok: true, expiresAt: outcome.user.exp };
@@ -252,6 +256,11 @@ export class NotificationGateway implements OnGatewayInit, OnGatewayConnection, 
       this.logger.log({ clientId: id, userId: user.userId, tenantId: user.tenantId, role: user.role, rooms: after }, 'session rooms re-assigned');
       for (const room of gained) this.security.log('ROOM_JOIN', { clientId: id, userId: user.userId, tenantId: user.tenantId, room, reason: 'role or tenant change' });
     }
+  }
+
+  private socketOfConnection(connection: EngineConnection): GatewaySocket | undefined {
+    for (const socket of this.namespace?.sockets.values() ?? []) if ((socket.conn as unknown) === connection) return socket;
+    return undefined;
   }
 
   private localRoomSize(room: string): number {

@@ -17,6 +17,8 @@ import { SecurityEventLogger } from '../../security/security-event.logger.js';
 import { EngineAdmission } from './engine-admission.js';
 import { boundInbound, type InboundBound } from './engine-inbound-bound.js';
 import { bindSessionsToPeers } from './engine-session-binding.js';
+import type { GatewaySocket } from './gateway-socket.js';
+import { SocketEventBudget } from './socket-event-budget.js';
 import { guardUnjoinedConnections } from './unjoined-connections.js';
 
 const FORBIDDEN_BODY = JSON.stringify({ statusCode: 403, code: 'ORIGIN_NOT_ALLOWED', message: 'Origin not allowed' });
@@ -175,59 +177,80 @@ export class NotificationsIoAdapter extends IoAdapter {
   private readonly redisClients: { quit(): Promise<unknown> }[] = [];
   private readonly logger = new Logger(NotificationsIoAdapter.name);
 
-  /** Per socket: Nest's handler callbacks (bound to that socket), in the order of `sharedListeners`' indexes. */
+  /** Per socket: Nest's handler callbacks (bound to that socket), in the order of its handler table. */
   private readonly socketHandlers = new WeakMap<Socket, MessageMappingProperties['callback'][]>();
-  /** Per message and position: one listener for every socket, which socket.io calls with the socket as `this`. */
-  private readonly sharedListeners = new Map<string, (this: Socket, ...args: unknown[]) => void>();
-  /** Nest's result transform, per namespace (it is the same function for every socket of one gateway). */
-  private readonly transforms = new WeakMap<object, (data: unknown) => Observable<unknown>>();
+  /** Per namespace: one inbound dispatcher for every socket, which socket.io calls with the socket as `this`. */
+  private readonly dispatchers = new WeakMap<object, (this: Socket, ...args: unknown[]) => void>();
+  private budget?: SocketEventBudget;
 
   /**
    * Nest's IoAdapter builds an RxJS pipeline per socket and per handler (fromEvent → mergeMap →
-   * takeUntil(disconnect$)): about 20 KB of subscribers and closures per idle connection, the
-   * largest part of our memory per connection (docs/BENCHMARKS.md). Same contract with plain
-   * listeners shared by every socket: payload and ack mapped as Nest maps them, a response with
-   * `event` is emitted, any other non-nil response goes to the ack unless the handler acks
-   * manually, nothing is sent after the disconnect. A socket keeps only the array of its callbacks.
+   * takeUntil(disconnect$)), and a listener per handler would still be a key per event in every
+   * socket's listener table (docs/BENCHMARKS.md, section 1). Instead every socket gets one `onAny`
+   * listener, shared by all: it spends the event budget (SocketEventBudget, before any guard, for
+   * events no handler takes too), then runs the handler as Nest would — payload and ack mapped as
+   * Nest maps them, a response with `event` is emitted, any other non-nil response goes to the
+   * ack unless the handler acks manually, nothing is sent after the disconnect. A socket keeps
+   * only the array of its callbacks.
    */
   override bindMessageHandlers(socket: Socket, handlers: MessageMappingProperties[], transform: (data: unknown) => Observable<unknown>): void {
-    if (!this.transforms.has(socket.nsp)) this.transforms.set(socket.nsp, transform);
     this.socketHandlers.set(
       socket,
       handlers.map((handler) => handler.callback),
     );
-    handlers.forEach(({ message, isAckHandledManually }, index) => {
-      socket.on(message as string, this.sharedListener(String(message), index, isAckHandledManually));
-    });
+    let dispatcher = this.dispatchers.get(socket.nsp);
+    if (!dispatcher) {
+      dispatcher = this.dispatcher(handlers, transform);
+      this.dispatchers.set(socket.nsp, dispatcher);
+    }
+    socket.onAny(dispatcher);
   }
 
-  private sharedListener(message: string, index: number, isAckHandledManually: boolean): (this: Socket, ...args: unknown[]) => void {
-    const key = `${index}\u0000${message}\u0000${isAckHandledManually}`;
-    const known = this.sharedListeners.get(key);
-    if (known) return known;
+  /**
+   * The gateway listens for 'disconnect' itself, with one listener for every socket
+   * (NotificationGateway.handleConnection): Nest's hook is a closure per socket.
+   */
+  override bindClientDisconnect(): void {}
+
+  /** The handler table is the gateway's, the same for every socket of a namespace. */
+  private dispatcher(handlers: MessageMappingProperties[], transform: (data: unknown) => Observable<unknown>): (this: Socket, ...args: unknown[]) => void {
+    const table = new Map(handlers.map(({ message, isAckHandledManually }, index) => [String(message), { index, isAckHandledManually }]));
+    const budget = (this.budget ??= this.app.get(SocketEventBudget));
     const adapter = this;
-    const listener = function (this: Socket, ...args: unknown[]): void {
-      const socket = this;
-      const callback = adapter.socketHandlers.get(socket)?.[index];
-      const transform = adapter.transforms.get(socket.nsp);
-      if (!callback || !transform) return;
-      // As rxjs fromEvent hands them over: one argument as is, several as an array.
-      const { data, ack } = adapter.mapPayload(args.length > 1 ? args : args[0]);
-      transform(callback(data, ack)).subscribe({
-        next: (response) => {
-          if (response === null || response === undefined || !socket.connected) return;
-          const { event, data: eventData } = response as { event?: string; data?: unknown };
-          if (event) {
-            socket.emit(event, eventData);
-            return;
-          }
-          if (!isAckHandledManually && typeof ack === 'function') (ack as (response: unknown) => void)(response);
-        },
-        error: (error: unknown) => adapter.logger.error({ err: error, event: message }, 'message handler failed'),
+    return function (this: Socket, ...packet: unknown[]): void {
+      const socket = this as GatewaySocket;
+      budget.spend(socket, packet, () => {
+        const message = String(packet[0]);
+        const entry = table.get(message);
+        const callback = entry && adapter.socketHandlers.get(socket)?.[entry.index];
+        if (!entry || !callback || !socket.connected) return;
+        adapter.run(socket, message, callback, packet.slice(1), entry.isAckHandledManually, transform);
       });
     };
-    this.sharedListeners.set(key, listener);
-    return listener;
+  }
+
+  private run(
+    socket: Socket,
+    message: string,
+    callback: MessageMappingProperties['callback'],
+    args: unknown[],
+    isAckHandledManually: boolean,
+    transform: (data: unknown) => Observable<unknown>,
+  ): void {
+    // As rxjs fromEvent hands them over: one argument as is, several as an array.
+    const { data, ack } = this.mapPayload(args.length > 1 ? args : args[0]);
+    transform(callback(data, ack)).subscribe({
+      next: (response) => {
+        if (response === null || response === undefined || !socket.connected) return;
+        const { event, data: eventData } = response as { event?: string; data?: unknown };
+        if (event) {
+          socket.emit(event, eventData);
+          return;
+        }
+        if (!isAckHandledManually && typeof ack === 'function') (ack as (response: unknown) => void)(response);
+      },
+      error: (error: unknown) => this.logger.error({ err: error, event: message }, 'message handler failed'),
+    });
   }
 
   override async close(server: Server): Promise<void> {

@@ -28,7 +28,10 @@ describe('SessionExpiry', () => {
     const expiry = new SessionExpiry<{ id: string }>((session) => ended.push(session.id), () => now);
     const { a, b, c } = sessions();
     for (const session of [a, b, c]) expiry.schedule(session, 5);
-    expiry.cancel(a);
+    expiry.cancel(a, 5);
+    // Cancelled at an exp it was not scheduled at: nothing changes.
+    expiry.cancel(c, 6);
+    expiry.cancel(b, 5);
     expiry.schedule(b, 60);
     now = 5_000;
     expiry.sweep();

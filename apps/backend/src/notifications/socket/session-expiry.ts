@@ -7,8 +7,8 @@ export const EXPIRY_SWEEP_MS = 1000;
  * fifth of what an idle socket held beyond bare socket.io (docs/BENCHMARKS.md, heap-snapshot diff).
  */
 export class SessionExpiry<Session extends object> {
+  /** The caller knows each session's `exp` (a socket's is on its token), so nothing is kept per session beyond its bucket entry. */
   private readonly due = new Map<number, Set<Session>>();
-  private readonly expiryOf = new WeakMap<Session, number>();
   private timer?: NodeJS.Timeout;
 
   constructor(
@@ -16,23 +16,19 @@ export class SessionExpiry<Session extends object> {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Starts (or moves) the session's clock to `expSec`. */
+  /** Starts the session's clock at `expSec`; to move it, cancel it at the old `exp` first. */
   schedule(session: Session, expSec: number): void {
-    this.cancel(session);
     let bucket = this.due.get(expSec);
     if (!bucket) this.due.set(expSec, (bucket = new Set()));
     bucket.add(session);
-    this.expiryOf.set(session, expSec);
     if (!this.timer) {
       this.timer = setInterval(() => this.sweep(), EXPIRY_SWEEP_MS);
       this.timer.unref();
     }
   }
 
-  cancel(session: Session): void {
-    const expSec = this.expiryOf.get(session);
-    if (expSec === undefined) return;
-    this.expiryOf.delete(session);
+  /** `expSec`: the one it was scheduled at. */
+  cancel(session: Session, expSec: number): void {
     const bucket = this.due.get(expSec);
     bucket?.delete(session);
     if (bucket?.size === 0) this.due.delete(expSec);
@@ -44,10 +40,7 @@ export class SessionExpiry<Session extends object> {
     for (const [expSec, bucket] of this.due) {
       if (expSec > nowSec) continue;
       this.due.delete(expSec);
-      for (const session of bucket) {
-        this.expiryOf.delete(session);
-        this.onExpired(session);
-      }
+      for (const session of bucket) this.onExpired(session);
     }
     if (this.due.size === 0) this.stop();
   }

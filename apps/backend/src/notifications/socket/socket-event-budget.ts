@@ -37,13 +37,14 @@ export class SocketEventBudget implements OnModuleInit {
     this.limit = this.limiters.create('ws-events', ws.rateLimitPoints, ws.rateLimitDurationSec);
   }
 
-  /** Called once per authenticated socket, before it joins the namespace. */
-  attach(socket: GatewaySocket): void {
-    socket.use((packet, next) => {
-      void this.decide(socket.data.user.userId).then((decision) => {
-        if (decision.allowed) return next();
-        this.refuseRateLimited(socket, packet, decision.retryAfterSec);
-      });
+  /**
+   * Spends one event of the socket's user, then calls `proceed` if it is within budget (the
+   * socket's one inbound dispatcher calls this for every event, before any handler or guard).
+   */
+  spend(socket: GatewaySocket, packet: unknown[], proceed: () => void): void {
+    void this.decide(socket.data.user.userId).then((decision) => {
+      if (decision.allowed) return proceed();
+      this.refuseRateLimited(socket, packet, decision.retryAfterSec);
     });
   }
 
