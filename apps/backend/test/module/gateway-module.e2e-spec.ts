@@ -85,3 +85,15 @@ describe('NotificationGatewayModule.forRoot inside a host app', () => {
     }
   });
 });
+
+describe('NotificationGatewayModule without setupNotificationGateway(app)', () => {
+  it('refuses to start instead of serving sockets with Nest\'s default adapter (no origin check, no size bound)', async () => {
+    const app = await NestFactory.create(HostModule, { logger: false });
+    try {
+      await expect(app.listen(0, '127.0.0.1')).rejects.toThrow(/setupNotificationGateway\(app\)/);
+    } finally {
+      await app.close().catch(() => undefined);
+    }
+  });
+});
+

@@ -1,4 +1,4 @@
-import { Logger, OnApplicationShutdown, UseFilters, UseGuards, UsePipes, type BeforeApplicationShutdown } from '@nestjs/common';
+import { Logger, OnApplicationBootstrap, OnApplicationShutdown, UseFilters, UseGuards, UsePipes, type BeforeApplicationShutdown } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import {
   ConnectedSocket,
@@ -39,6 +39,10 @@ import { NotificationService } from '../notification.service.js';
 import { outboundQueueBound, type EngineConnection } from './outbound-bound.js';
 import { REFRESH_REFUSED, SessionRefresh } from './session-refresh.js';
 import { SessionExpiry } from './session-expiry.js';
+import { isConfiguredByGatewayAdapter } from './notifications-io.adapter.js';
+
+const ADAPTER_MISSING =
+  'The notifications gateway needs setupNotificationGateway(app) before app.listen(): without its adapter, origins, message sizes and the authentication deadline would not be enforced';
 
 /**
  * Thin transport: sockets are authenticated before they exist (HandshakeAuthenticator), join
@@ -48,7 +52,7 @@ import { SessionExpiry } from './session-expiry.js';
 @UseGuards(WsSessionGuard)
 @UsePipes(createValidationPipe())
 @UseFilters(WsExceptionFilter)
-export class NotificationGateway implements OnGatewayInit, OnGatewayConnection, BeforeApplicationShutdown, OnApplicationShutdown {
+export class NotificationGateway implements OnGatewayInit, OnGatewayConnection, OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly logger = new Logger(NotificationGateway.name);
   private namespace?: GatewayNamespace;
   private unregister?: () => void;
@@ -187,6 +191,14 @@ export class NotificationGateway implements OnGatewayInit, OnGatewayConnection, 
     socket.data.user = outcome.user;
     this.expiry.schedule(socket, outcome.user.exp);
     return { ok: true, expiresAt: outcome.user.exp };
+  }
+
+  /**
+   * After the gateways are wired, before listen: Nest's default adapter would serve the namespace
+   * with no origin check, size bound or authentication deadline, so the app does not start on it.
+   */
+  onApplicationBootstrap(): void {
+    if (this.namespace && !isConfiguredByGatewayAdapter(this.namespace.server)) throw new Error(ADAPTER_MISSING);
   }
 
   /** Before the server closes: tell clients to reconnect elsewhere, then drop the transports. */

@@ -31,6 +31,13 @@ const UNKNOWN_SID_UPGRADE =
   'HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Type: application/json\r\n' +
   `Content-Length: ${Buffer.byteLength(UNKNOWN_SID_BODY)}\r\n\r\n${UNKNOWN_SID_BODY}`;
 
+/** Servers this adapter made: the gateway refuses to start on any other (setupNotificationGateway not called). */
+const configuredServers = new WeakSet<Server>();
+
+export function isConfiguredByGatewayAdapter(server: Server): boolean {
+  return configuredServers.has(server);
+}
+
 /**
  * The socket.io server as configuration and docs/SECURITY.md want it: origin enforced on every
  * handshake (websocket upgrade included), bounded messages, the authentication deadline, and the
@@ -77,6 +84,7 @@ export class NotificationsIoAdapter extends IoAdapter {
         admission.handshake(request, ip).then(admit, admit);
       },
     } satisfies Partial<ServerOptions>);
+    configuredServers.add(server);
     const admitPending = guardUnjoinedConnections(server, NOTIFICATIONS_NAMESPACE, {
       authTimeoutMs: this.config.ws.authTimeoutMs,
       maxPendingPerIp: this.config.limits.maxConnectionsPerIp,
