@@ -11,11 +11,6 @@ const IDLE_SWEEP_MS = 50;
  * would hold `server.close()` open until it timed out. Idle connections are closed as they become
  * idle, so in-flight requests still complete; past half the shutdown budget, the rest are cut.
  *
- * New connections are refused from the drain's start (the server stops listening): a balancer
- * then sends them to another instance at once. Left open, they reached the draining instance —
- * half of its own clients' reconnects behind a round-robin balancer — only for the idle sweep to
- * close them before their first request or upgrade was read.
- *
  * Every response still to be written once the drain starts says `Connection: close`, and its
  * connection closes after it: a client (a publisher's keep-alive pool) then opens a fresh
  * connection for its next request, instead of sending it on one the sweep is about to close,
@@ -51,8 +46,6 @@ export class HttpDrain implements OnApplicationBootstrap, BeforeApplicationShutd
     this.draining = true;
     for (const response of this.inFlight) if (!response.headersSent) response.shouldKeepAlive = false;
     this.inFlight.clear();
-    // Stops listening only; what is open goes on. Nest's own close later finds it stopped, which is harmless.
-    server.close();
     server.closeIdleConnections();
     this.sweep = setInterval(() => server.closeIdleConnections(), IDLE_SWEEP_MS).unref();
     this.cut = setTimeout(() => server.closeAllConnections(), this.config.get('shutdownTimeoutMs', { infer: true }) / 2).unref();
