@@ -9,6 +9,7 @@
  */
 
 const path = require('node:path');
+const { createSecretKey } = require('node:crypto');
 const jwt = require('jsonwebtoken');
 const { io } = require('socket.io-client');
 const { monitorEventLoopDelay } = require('node:perf_hooks');
@@ -21,7 +22,9 @@ const NAME = process.argv[2] ?? `churn-${process.pid}`;
 /**
  * @typedef {{ id: string, tenantId: string, admin: boolean }} BenchUser
  * @typedef {{ user: BenchUser, handed: Map<string, number>, copies: number, reconnects: number[], downSince: number | undefined,
- *   longestDownMs: number, connected: boolean, close: () => void, stoppedReason?: string, resets: number }} Tracked
+ *   longestDownMs: number, connected: boolean, close: () => void, stoppedReason?: string, resets: number,
+ *   order: string[], scanned: number, matched: number }} Tracked
+ * @typedef {{ k: string, aud: string, at: number }} Accepted
  */
 
 /** @type {Tracked[]} */
@@ -41,7 +44,10 @@ function receive(t, payload) {
   const data = /** @type {any} */ (payload)?.data;
   if (!data || typeof data.k !== 'string') return;
   if (t.handed.has(data.k)) t.copies += 1;
-  else t.handed.set(data.k, nowMs());
+  else {
+    t.handed.set(data.k, nowMs());
+    t.order.push(data.k);
+  }
 }
 
 /** @param {Tracked} t */
@@ -66,10 +72,13 @@ function cameUp(t, first) {
 async function open(c) {
   let ok = 0;
   let failed = 0;
+  // One key object for every token: given the secret as a string, jsonwebtoken first tries it as
+  // a PEM private key and builds an error for each sign (a quarter of this process's CPU at connect).
+  const key = c.secret === undefined ? undefined : createSecretKey(Buffer.from(c.secret));
   await pool(c.users.length, c.concurrency, async (i) => {
     const user = c.users[i];
     /** @type {Tracked} */
-    const t = { user, handed: new Map(), copies: 0, reconnects: [], downSince: undefined, longestDownMs: 0, connected: false, close: () => undefined, resets: 0 };
+    const t = { user, handed: new Map(), copies: 0, reconnects: [], downSince: undefined, longestDownMs: 0, connected: false, close: () => undefined, resets: 0, order: [], scanned: 0, matched: 0 };
     const localAddress = c.localAddresses[i % c.localAddresses.length];
     let first = true;
     const up = await new Promise((resolve) => {
@@ -78,7 +87,7 @@ async function open(c) {
         const client = createNotificationClient({
           url: c.url,
           transports: ['websocket'],
-          getToken: () => Promise.resolve(jwt.sign({ sub: user.id }, /** @type {string} */ (c.secret), { algorithm: 'HS256', expiresIn: c.tokenTtlSec })),
+          getToken: () => Promise.resolve(jwt.sign({ sub: user.id }, /** @type {import('node:crypto').KeyObject} */ (key), { algorithm: 'HS256', expiresIn: c.tokenTtlSec })),
           onNotification: (/** @type {unknown} */ n) => receive(t, n),
           socketOptions: { extraHeaders: { origin: c.origin }, localAddress },
         });
@@ -270,22 +279,59 @@ function stats() {
   };
 }
 
-/** Handed copies per key so far, for the drain wait. */
-function countHanded() {
-  let handed = 0;
-  for (const t of clients) handed += t.handed.size;
-  return { handed };
+/**
+ * The accepted notifications of the run, given once after publishing (`expect`): `progress` then
+ * counts against them, and `report` reads them. Not sent with every poll of the drain wait: the
+ * list (10,000+ entries at full size) crossed the IPC channel and was matched against every
+ * client once a second, on the processes whose clients were still catching up.
+ * @type {{ accepted: Accepted[], audienceOf: Map<string, string>, perUser: Map<string, number>, tenantWide: number } | null}
+ */
+let expectation = null;
+
+/** @param {{ accepted: Accepted[] }} c */
+function expect(c) {
+  const perUser = new Map();
+  let tenantWide = 0;
+  for (const a of c.accepted) {
+    if (a.aud === 't') tenantWide += 1;
+    else perUser.set(a.aud.slice(2), (perUser.get(a.aud.slice(2)) ?? 0) + 1);
+  }
+  expectation = { accepted: c.accepted, audienceOf: new Map(c.accepted.map((a) => [a.k, a.aud])), perUser, tenantWide };
+  for (const t of clients) {
+    t.scanned = 0;
+    t.matched = 0;
+  }
+  return null;
+}
+
+/** Copies expected and handed so far; each call looks only at what was handed since the last. */
+function progress() {
+  if (!expectation) throw new Error('progress before expect');
+  const { audienceOf, perUser, tenantWide } = expectation;
+  let expected = 0;
+  let delivered = 0;
+  for (const t of clients) {
+    const own = `u:${t.user.id}`;
+    for (; t.scanned < t.order.length; t.scanned++) {
+      const aud = audienceOf.get(/** @type {string} */ (t.order[t.scanned]));
+      if (aud === own || (aud === 't' && t.user.admin)) t.matched += 1;
+    }
+    expected += (perUser.get(t.user.id) ?? 0) + (t.user.admin ? tenantWide : 0);
+    delivered += t.matched;
+  }
+  return { expected, delivered };
 }
 
 /**
  * Per client: what it should hold (every accepted notification of its audience), what it was
- * handed, extra copies, and for each reconnect how long until it held everything accepted before.
- * @param {{ accepted: { k: string, aud: string, at: number }[] }} c
+ * handed, extra copies, and for each reconnect how long until it held everything accepted before
+ * (against what `expect` was given).
  */
-function report(c) {
+function report() {
+  if (!expectation) throw new Error('report before expect');
   const byUser = new Map();
   const tenantWide = [];
-  for (const a of c.accepted) {
+  for (const a of expectation.accepted) {
     if (a.aud === 't') tenantWide.push(a);
     else {
       const list = byUser.get(a.aud.slice(2)) ?? [];
@@ -345,6 +391,7 @@ async function closeAll() {
   const count = clients.length;
   for (const t of clients) t.close();
   clients = [];
+  expectation = null;
   downReasons = {};
   resetReasons = {};
   await sleep(Math.min(3000, 200 + count / 20));
@@ -361,7 +408,8 @@ const COMMANDS = {
   },
   stats,
   recover,
-  countHanded,
+  expect,
+  progress,
   report,
   closeAll,
 };

@@ -295,16 +295,16 @@ async function runKind(ctx, kind, balancer, generators, plan, kill) {
     }
 
     ctx.step(`churn ${kind}: drain`);
-    /** @type {any[]} */
-    let reports = [];
+    // The accepted list goes to the generators once; the wait polls their counts, the report follows.
+    await Promise.all(generators.map((g) => g.call('expect', { accepted }, 120_000)));
     const until = Date.now() + plan.drainMs;
     for (;;) {
-      reports = await Promise.all(generators.map((g) => g.call('report', { accepted }, 120_000)));
-      const expected = reports.reduce((n, r) => n + r.expected, 0);
-      const delivered = reports.reduce((n, r) => n + r.delivered, 0);
-      if (delivered >= expected || Date.now() > until) break;
+      const counts = /** @type {{ expected: number, delivered: number }[]} */ (await Promise.all(generators.map((g) => g.call('progress', {}, 120_000))));
+      if (counts.reduce((n, c) => n + c.delivered, 0) >= counts.reduce((n, c) => n + c.expected, 0) || Date.now() > until) break;
       await sleep(1000);
     }
+    /** @type {any[]} */
+    const reports = await Promise.all(generators.map((g) => g.call('report', {}, 120_000)));
     const sum = (/** @type {string} */ key) => reports.reduce((n, r) => n + r[key], 0);
     const expected = sum('expected');
     const delivered = sum('delivered');

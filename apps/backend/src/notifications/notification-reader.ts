@@ -3,7 +3,7 @@ import { ConfigService } from '@nestjs/config';
 import type { NotificationView, StreamReset, StreamResetReason } from '@notify-gateway/contracts';
 import type { AppConfig } from '../config/app-config.js';
 import { NotificationRepository, type Viewer } from './notification.repository.js';
-import { coveredBy, ReadStateRepository } from './read-state/read-state.repository.js';
+import { coveredBy, ReadStateRepository, type ReadMarks } from './read-state/read-state.repository.js';
 import { toView, type NotificationRow } from './notification.view.js';
 import { encodePosition, streamsOf, toList, type Positions } from './streams/stream-position.js';
 
@@ -36,36 +36,40 @@ export class NotificationReader {
   }
 
   async after(viewer: Viewer, positions: Positions, limit: number): Promise<PositionedPage> {
-    const readable = [...streamsOf(viewer).values()].filter((stream) => positions.has(stream));
-    const heads = await this.repository.heads(readable);
+    const asked = [...streamsOf(viewer).values()].flatMap((stream) => {
+      const mark = positions.get(stream);
+      return mark ? [{ stream, epoch: mark.epoch, offset: mark.offset }] : [];
+    });
+    // Heads, watermarks and rows in one statement: a storm of reconnects costs one query each.
+    const lanes = await this.repository.catchUpPage(viewer, asked, limit, this.catchUpMax);
     const next: Positions = new Map();
     const reset: StreamReset[] = [];
     const pending: { stream: string; epoch: string; rows: ReadRow[]; more: boolean }[] = [];
-    await Promise.all(
-      readable.map(async (stream) => {
-        const mark = positions.get(stream);
-        const head = heads.get(stream);
-        if (!mark || !head) return;
-        const voided = (reason: StreamResetReason): void => {
-          reset.push({ stream, reason });
-          next.set(stream, { epoch: head.epoch, offset: head.lastOffset });
-        };
-        if (mark.epoch !== head.epoch) return voided('EPOCH_CHANGED');
-        if (mark.offset > head.lastOffset) return voided('AHEAD_OF_STREAM');
-        if (head.lastOffset - mark.offset > this.catchUpMax) return voided('TOO_FAR_BEHIND');
-        next.set(stream, mark);
-        if (mark.offset === head.lastOffset) return;
-        const page = await this.repository.streamAfter(viewer, stream, mark.offset, limit);
-        // Offsets are dense, and offset N+1 is visible once N is: the rows read must run on from
-        // the mark without a hole. A hole means rows were pruned (judged on the very rows handed
-        // out, so a prune racing this read cannot slip a partial history through).
-        if (page.rows.length === 0 || !page.rows.every((row, index) => row.streamOffset === mark.offset + 1n + BigInt(index))) return voided('PRUNED');
-        pending.push({ stream, epoch: head.epoch, rows: page.rows, more: page.hasMore });
-      }),
-    );
+    const marks: ReadMarks = new Map();
+    for (const { stream, epoch, offset } of asked) {
+      const lane = lanes.get(stream);
+      if (!lane) continue;
+      const head = lane.head;
+      const voided = (reason: StreamResetReason): void => {
+        reset.push({ stream, reason });
+        next.set(stream, { epoch: head.epoch, offset: head.lastOffset });
+      };
+      if (epoch !== head.epoch) voided('EPOCH_CHANGED');
+      else if (offset > head.lastOffset) voided('AHEAD_OF_STREAM');
+      else if (head.lastOffset - offset > this.catchUpMax) voided('TOO_FAR_BEHIND');
+      else if (offset === head.lastOffset) next.set(stream, { epoch, offset });
+      // Offsets are dense, and offset N+1 is visible once N is: the rows read must run on from
+      // the mark without a hole. A hole means rows were pruned (judged on the very rows handed
+      // out, so a prune racing this read cannot slip a partial history through).
+      else if (lane.rows.length === 0 || !lane.rows.every((row, index) => row.streamOffset === offset + 1n + BigInt(index))) voided('PRUNED');
+      else {
+        next.set(stream, { epoch, offset });
+        if (lane.readOffset !== undefined) marks.set(stream, lane.readOffset);
+        pending.push({ stream, epoch: head.epoch, rows: lane.rows, more: lane.hasMore });
+      }
+    }
 
-    // Read: a read row, or at or below the reader's watermark (read after the rows: it only moves forward).
-    const marks = await this.readState.marks(viewer.userId, pending.map((lane) => lane.stream));
+    // Read: a read row, or at or below the reader's watermark (read in the rows' snapshot).
     // k-way merge by seq: what is taken of each stream is always a prefix of it.
     const items: NotificationView[] = [];
     while (items.length < limit) {

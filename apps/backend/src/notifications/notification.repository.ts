@@ -6,6 +6,7 @@ import type { AuthenticatedUser } from '../auth/authenticated-user.js';
 import { PrismaService } from '../core/prisma/prisma.service.js';
 import { visibleTo } from './notification-audience.js';
 import { NOTIFICATION_VIEW_FIELDS, type NotificationRow } from './notification.view.js';
+import { CATCH_UP_PAGE, CREATE_STREAMS, fromWire, LATEST_WITH_HEADS, STREAM_HEADS, type HeadRowOnTheWire, type ReadRowOnTheWire } from './stream-reads.js';
 
 const MAX_BIGINT = 9223372036854775807n;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -45,6 +46,16 @@ export interface ClaimedKey {
 }
 
 type ReadRow = NotificationRow & { read: boolean };
+
+/** One stream of a catch-up page: its head, the reader's watermark there, the rows after the position asked for. */
+export interface CatchUpLane {
+  head: StreamHead;
+  /** The reader's read watermark that holds in the stream's epoch. */
+  readOffset: bigint | undefined;
+  /** Oldest first; empty when the reader is not to be served (other epoch, ahead, too far behind) or nothing follows. */
+  rows: ReadRow[];
+  hasMore: boolean;
+}
 
 /** The group statement of `insertGroup`; $1–$13 are the items' columns, $14 the idempotency window in hours. */
 const INSERT_GROUP = `
@@ -228,29 +239,45 @@ export class NotificationRepository {
    * epoch) now, so a reader's position names an epoch from the start.
    */
   async heads(streams: string[]): Promise<Map<string, StreamHead>> {
-    const read = async (): Promise<Map<string, StreamHead>> => {
-      const rows = await this.prisma.notificationStream.findMany({ where: { stream: { in: streams } } });
-      return new Map(rows.map((row) => [row.stream, { epoch: row.epoch, lastOffset: row.lastOffset }]));
-    };
-    const found = await read();
+    const found = await this.readHeads(streams);
     const missing = streams.filter((stream) => !found.has(stream));
     if (missing.length === 0) return found;
-    await this.prisma.notificationStream.createMany({
-      data: missing.map((stream) => ({ stream, epoch: newEpoch(), lastOffset: 0n })),
-      skipDuplicates: true,
-    });
-    return read();
+    await this.createStreams(missing);
+    return this.readHeads(streams);
   }
 
-  /** One stream after `offset`, oldest first; one extra row tells whether more wait. */
-  async streamAfter(viewer: Viewer, stream: string, offset: bigint, limit: number): Promise<{ rows: ReadRow[]; hasMore: boolean }> {
-    const rows = await this.prisma.notification.findMany({
-      where: { stream, streamOffset: { gt: offset } },
-      orderBy: { streamOffset: 'asc' },
-      take: limit + 1,
-      select: { ...NOTIFICATION_VIEW_FIELDS, reads: { where: { userId: viewer.userId }, select: { userId: true } } },
-    });
-    return { rows: rows.slice(0, limit).map(withReadFlag), hasMore: rows.length > limit };
+  /**
+   * One catch-up page (CATCH_UP_PAGE): per position, its stream's head, the reader's watermark
+   * there and up to `limit` rows after it, in one statement; rows are read only for a position of
+   * the stream's epoch, behind its head by at most `catchUpMax`. A stream nobody wrote to yet gets
+   * its row (and so a new epoch) first, as `heads` does.
+   */
+  async catchUpPage(viewer: Viewer, positions: { stream: string; epoch: string; offset: bigint }[], limit: number, catchUpMax: bigint): Promise<Map<string, CatchUpLane>> {
+    if (positions.length === 0) return new Map();
+    const values = [positions.map((p) => p.stream), viewer.userId, positions.map((p) => p.epoch), positions.map((p) => p.offset.toString()), limit + 1, catchUpMax.toString()];
+    const read = () => this.prisma.pool.query<HeadRowOnTheWire<{ readOffset: string | null }>>({ name: 'notify_catch_up_page', text: CATCH_UP_PAGE, values });
+    let { rows } = await read();
+    const named = new Set(rows.map((row) => row.headStream));
+    const missing = positions.map((p) => p.stream).filter((stream) => !named.has(stream));
+    if (missing.length > 0) {
+      await this.createStreams(missing);
+      ({ rows } = await read());
+    }
+    const lanes = new Map<string, CatchUpLane>();
+    for (const row of rows) {
+      let lane = lanes.get(row.headStream);
+      if (!lane) {
+        lane = { head: { epoch: row.headEpoch, lastOffset: BigInt(row.headOffset) }, readOffset: row.readOffset === null ? undefined : BigInt(row.readOffset), rows: [], hasMore: false };
+        lanes.set(row.headStream, lane);
+      }
+      if (row.id !== null) lane.rows.push(fromWire(row as ReadRowOnTheWire));
+    }
+    for (const lane of lanes.values()) {
+      lane.rows.sort((a, b) => (a.streamOffset < b.streamOffset ? -1 : a.streamOffset > b.streamOffset ? 1 : 0));
+      lane.hasMore = lane.rows.length > limit;
+      lane.rows = lane.rows.slice(0, limit);
+    }
+    return lanes;
   }
 
   /**
@@ -284,24 +311,22 @@ export class NotificationRepository {
    * tenant's whole history, which an OR over user and tenant rows ordered by seq would.
    */
   async listLatest(viewer: Viewer, streams: string[], limit: number): Promise<{ rows: ReadRow[]; hasMore: boolean; heads: Map<string, StreamHead> }> {
-    await this.heads(streams);
-    const newest = streams.map((stream) =>
-      this.prisma.notification.findMany({
-        where: { stream },
-        orderBy: { streamOffset: 'desc' },
-        take: limit + 1,
-        select: { ...NOTIFICATION_VIEW_FIELDS, reads: { where: { userId: viewer.userId }, select: { userId: true } } },
-      }),
-    );
-    const [heads, ...perStream] = await this.prisma.$transaction([this.prisma.notificationStream.findMany({ where: { stream: { in: streams } } }), ...newest], {
-      isolationLevel: 'RepeatableRead',
-    });
-    const rows = perStream.flat().sort((a, b) => (a.seq > b.seq ? -1 : a.seq < b.seq ? 1 : 0));
-    return {
-      rows: rows.slice(0, limit).map(withReadFlag),
-      hasMore: rows.length > limit,
-      heads: new Map(heads.map((row) => [row.stream, { epoch: row.epoch, lastOffset: row.lastOffset }])),
-    };
+    const read = () => this.prisma.pool.query<HeadRowOnTheWire<object>>({ name: 'notify_latest_with_heads', text: LATEST_WITH_HEADS, values: [streams, viewer.userId, limit + 1] });
+    let { rows } = await read();
+    const named = new Set(rows.map((row) => row.headStream));
+    const missing = streams.filter((stream) => !named.has(stream));
+    if (missing.length > 0) {
+      await this.createStreams(missing);
+      ({ rows } = await read());
+    }
+    const heads = new Map<string, StreamHead>();
+    const found: ReadRow[] = [];
+    for (const row of rows) {
+      heads.set(row.headStream, { epoch: row.headEpoch, lastOffset: BigInt(row.headOffset) });
+      if (row.id !== null) found.push(fromWire(row as ReadRowOnTheWire));
+    }
+    found.sort((a, b) => (a.seq > b.seq ? -1 : a.seq < b.seq ? 1 : 0));
+    return { rows: found.slice(0, limit), hasMore: found.length > limit, heads };
   }
 
   /**
@@ -324,6 +349,15 @@ export class NotificationRepository {
   /** The recipient's tenant, or null when there is no such user. */
   async tenantOfUser(userId: string): Promise<string | null> {
     return (await this.tenantsOfUsers([userId])).get(userId) ?? null;
+  }
+
+  private async readHeads(streams: string[]): Promise<Map<string, StreamHead>> {
+    const { rows } = await this.prisma.pool.query<{ stream: string; epoch: string; lastOffset: string }>({ name: 'notify_stream_heads', text: STREAM_HEADS, values: [streams] });
+    return new Map(rows.map((row) => [row.stream, { epoch: row.epoch, lastOffset: BigInt(row.lastOffset) }]));
+  }
+
+  private async createStreams(streams: string[]): Promise<void> {
+    await this.prisma.pool.query({ name: 'notify_create_streams', text: CREATE_STREAMS, values: [streams, streams.map(() => newEpoch())] });
   }
 
   /**
