@@ -42,7 +42,8 @@ export class ConnectionMonitor implements OnApplicationBootstrap, OnModuleDestro
 
   onApplicationBootstrap(): void {
     const interval = this.config.get('metrics', { infer: true }).intervalMs;
-    this.timer = setInterval(() => void this.report(), interval);
+    // A monitoring tick never takes the process down: a rejection here was an unhandled one.
+    this.timer = setInterval(() => void this.report().catch((error: unknown) => this.logger.warn({ err: error }, 'connection metrics not reported')), interval);
     this.timer.unref();
   }
 
@@ -65,9 +66,9 @@ export class ConnectionMonitor implements OnApplicationBootstrap, OnModuleDestro
     const failureRate = delta.attempts > 0 ? delta.failures / delta.attempts : 0;
     const authAttempts = delta.authSuccess + delta.authFailures;
     const authSuccessRate = authAttempts > 0 ? delta.authSuccess / authAttempts : 1;
-    const rss = process.memoryUsage().rss;
+    const rss = residentSetBytes();
     // The first sample after start-up is the memory baseline.
-    this.memoryBaseline ??= rss;
+    if (rss !== null) this.memoryBaseline ??= rss;
     this.metrics.connectionFailureRate.set(failureRate);
 
     this.security.log('CONNECTION_METRICS', {
@@ -90,7 +91,7 @@ export class ConnectionMonitor implements OnApplicationBootstrap, OnModuleDestro
     if (authAttempts > 0 && authSuccessRate < THRESHOLDS.authSuccessRate) {
       this.alert('AUTH_SUCCESS_RATE_LOW', { authSuccessRate: round(authSuccessRate), attempts: authAttempts });
     }
-    if (rss > this.memoryBaseline * THRESHOLDS.memoryGrowth) {
+    if (rss !== null && this.memoryBaseline !== undefined && rss > this.memoryBaseline * THRESHOLDS.memoryGrowth) {
       this.alert('MEMORY_GROWTH', { rssBytes: rss, baselineBytes: this.memoryBaseline, growth: round(rss / this.memoryBaseline) });
     }
   }
@@ -117,6 +118,19 @@ export class ConnectionMonitor implements OnApplicationBootstrap, OnModuleDestro
     const sum = values.filter((v) => v.metricName?.endsWith('_sum')).reduce((total, v) => total + v.value, 0);
     const count = values.filter((v) => v.metricName?.endsWith('_count')).reduce((total, v) => total + v.value, 0);
     return count > 0 ? sum / count : 0;
+  }
+}
+
+/**
+ * The process's RSS, or null when it cannot be read: Node reads it from /proc, which needs a file
+ * descriptor, and at the open-file limit (a connection flood) there is none. It threw EMFILE
+ * there, and the tick's rejection ended the process.
+ */
+function residentSetBytes(): number | null {
+  try {
+    return process.memoryUsage.rss();
+  } catch {
+    return null;
   }
 }
 
