@@ -15,7 +15,7 @@ import { MetricsService } from '../../observability/metrics.service.js';
 import { OriginPolicy } from '../../security/origin-policy.js';
 import { SecurityEventLogger } from '../../security/security-event.logger.js';
 import { EngineAdmission } from './engine-admission.js';
-import { boundInbound, type InboundBound } from './engine-inbound-bound.js';
+import { boundInbound, type EngineConnection as InboundConnection, type InboundBound } from './engine-inbound-bound.js';
 import { bindSessionsToPeers } from './engine-session-binding.js';
 import type { GatewaySocket } from './gateway-socket.js';
 import { SocketEventBudget } from './socket-event-budget.js';
@@ -30,6 +30,8 @@ const UNKNOWN_SID_BODY = JSON.stringify({ code: 1, message: 'Session ID unknown'
 const UNKNOWN_SID_UPGRADE =
   'HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Type: application/json\r\n' +
   `Content-Length: ${Buffer.byteLength(UNKNOWN_SID_BODY)}\r\n\r\n${UNKNOWN_SID_BODY}`;
+
+type AnyListener = (this: Socket, ...args: unknown[]) => void;
 
 /** Servers this adapter made: the gateway refuses to start on any other (setupNotificationGateway not called). */
 const configuredServers = new WeakSet<Server>();
@@ -124,16 +126,14 @@ export class NotificationsIoAdapter extends IoAdapter {
       response.end(body);
     });
     const limits = this.config.abuse;
-    server.engine.on('connection', (connection: Parameters<typeof boundInbound>[0] & { request: IncomingMessage }) => {
-      boundInbound(
-        connection,
-        { maxConnectAttempts: limits.maxConnectAttempts, framesPerSec: limits.inboundFramesPerSec, bytesPerSec: limits.inboundBytesPerSec },
-        (bound: InboundBound, seen: number) => {
-          metrics.abuseClosures.inc({ bound });
-          security.log('SECURITY_VIOLATION', { ip: peerAddress(connection.request, this.config.trustProxyHops), reason: `${bound} over its bound (${seen} this connection); closed` });
-        },
-      );
-    });
+    const meterInbound = boundInbound(
+      { maxConnectAttempts: limits.maxConnectAttempts, framesPerSec: limits.inboundFramesPerSec, bytesPerSec: limits.inboundBytesPerSec },
+      (connection: InboundConnection, bound: InboundBound, seen: number) => {
+        metrics.abuseClosures.inc({ bound });
+        security.log('SECURITY_VIOLATION', { ip: peerAddress(connection.request, this.config.trustProxyHops), reason: `${bound} over its bound (${seen} this connection); closed` });
+      },
+    );
+    server.engine.on('connection', meterInbound);
 
     this.attachRedisAdapter(server, metrics);
     return server;
@@ -187,8 +187,13 @@ export class NotificationsIoAdapter extends IoAdapter {
 
   /** Per socket: Nest's handler callbacks (bound to that socket), in the order of its handler table. */
   private readonly socketHandlers = new WeakMap<Socket, MessageMappingProperties['callback'][]>();
-  /** Per namespace: one inbound dispatcher for every socket, which socket.io calls with the socket as `this`. */
-  private readonly dispatchers = new WeakMap<object, (this: Socket, ...args: unknown[]) => void>();
+  /**
+   * Per namespace: one inbound dispatcher for every socket, which socket.io calls with the socket
+   * as `this`, in a frozen one-element array that every socket of the namespace shares as its
+   * `onAny` list (socket.io only reads it per event; a later `onAny` on a socket would throw
+   * rather than add a listener to every socket).
+   */
+  private readonly dispatchers = new WeakMap<object, readonly AnyListener[]>();
   private budget?: SocketEventBudget;
 
   /**
@@ -206,12 +211,13 @@ export class NotificationsIoAdapter extends IoAdapter {
       socket,
       handlers.map((handler) => handler.callback),
     );
-    let dispatcher = this.dispatchers.get(socket.nsp);
-    if (!dispatcher) {
-      dispatcher = this.dispatcher(handlers, transform);
-      this.dispatchers.set(socket.nsp, dispatcher);
+    let listeners = this.dispatchers.get(socket.nsp);
+    if (!listeners) {
+      listeners = Object.freeze([this.dispatcher(handlers, transform)]);
+      this.dispatchers.set(socket.nsp, listeners);
     }
-    socket.onAny(dispatcher);
+    // What `socket.onAny(dispatcher)` would do, without an array per socket.
+    (socket as unknown as { _anyListeners?: readonly AnyListener[] })._anyListeners = listeners;
   }
 
   /**
@@ -221,7 +227,7 @@ export class NotificationsIoAdapter extends IoAdapter {
   override bindClientDisconnect(): void {}
 
   /** The handler table is the gateway's, the same for every socket of a namespace. */
-  private dispatcher(handlers: MessageMappingProperties[], transform: (data: unknown) => Observable<unknown>): (this: Socket, ...args: unknown[]) => void {
+  private dispatcher(handlers: MessageMappingProperties[], transform: (data: unknown) => Observable<unknown>): AnyListener {
     const table = new Map(handlers.map(({ message, isAckHandledManually }, index) => [String(message), { index, isAckHandledManually }]));
     const budget = (this.budget ??= this.app.get(SocketEventBudget));
     const adapter = this;
