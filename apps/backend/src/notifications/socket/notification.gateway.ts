@@ -40,6 +40,7 @@ import { outboundQueueBound, type EngineConnection } from './outbound-bound.js';
 import { REFRESH_REFUSED, SessionRefresh } from './session-refresh.js';
 import { SessionExpiry } from './session-expiry.js';
 import { isConfiguredByGatewayAdapter } from './notifications-io.adapter.js';
+import { shareGatewayHandlers } from './shared-gateway-handlers.js';
 import { closeTransportOnLeave } from './unjoined-connections.js';
 
 const ADAPTER_MISSING =
@@ -84,6 +85,7 @@ export class NotificationGateway implements OnGatewayInit, OnGatewayConnection, 
 
   afterInit(namespace: GatewayNamespace): void {
     this.namespace = namespace;
+    shareGatewayHandlers(namespace, this);
     namespace.use((socket, next) => void this.handshake.authenticate(socket, next));
     const maxBuffered = this.config.get('ws', { infer: true }).maxBufferedBytes;
     this.outboundBound = outboundQueueBound(maxBuffered, (connection, queued) => {

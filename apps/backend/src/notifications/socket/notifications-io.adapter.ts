@@ -18,8 +18,10 @@ import { EngineAdmission } from './engine-admission.js';
 import { boundInbound, type EngineConnection as InboundConnection, type InboundBound } from './engine-inbound-bound.js';
 import { bindSessionsToPeers } from './engine-session-binding.js';
 import type { GatewaySocket } from './gateway-socket.js';
+import { sharedHandlers } from './shared-gateway-handlers.js';
 import { SocketEventBudget } from './socket-event-budget.js';
 import { guardUnjoinedConnections } from './unjoined-connections.js';
+import { HANDLED_BY_FILTER } from './ws-exception.filter.js';
 
 const FORBIDDEN_BODY = JSON.stringify({ statusCode: 403, code: 'ORIGIN_NOT_ALLOWED', message: 'Origin not allowed' });
 const FORBIDDEN_UPGRADE =
@@ -185,7 +187,9 @@ export class NotificationsIoAdapter extends IoAdapter {
   private readonly redisClients: { quit(): Promise<unknown> }[] = [];
   private readonly logger = new Logger(NotificationsIoAdapter.name);
 
-  /** Per socket: Nest's handler callbacks (bound to that socket), in the order of its handler table. */
+  /** Namespaces whose gateway shared its handlers (shared-gateway-handlers.ts): their sockets keep no callbacks. */
+  private readonly sharedTables = new WeakSet<object>();
+  /** Per socket, for a gateway that did not share its handlers: Nest's callbacks bound to that socket, in the order of its handler table. */
   private readonly socketHandlers = new WeakMap<Socket, MessageMappingProperties['callback'][]>();
   /**
    * Per namespace: one inbound dispatcher for every socket, which socket.io calls with the socket
@@ -207,14 +211,17 @@ export class NotificationsIoAdapter extends IoAdapter {
    * only the array of its callbacks.
    */
   override bindMessageHandlers(socket: Socket, handlers: MessageMappingProperties[], transform: (data: unknown) => Observable<unknown>): void {
-    this.socketHandlers.set(
-      socket,
-      handlers.map((handler) => handler.callback),
-    );
     let listeners = this.dispatchers.get(socket.nsp);
     if (!listeners) {
-      listeners = Object.freeze([this.dispatcher(handlers, transform)]);
+      listeners = Object.freeze([this.dispatcher(socket.nsp, handlers, transform)]);
       this.dispatchers.set(socket.nsp, listeners);
+    }
+    // Nest's callbacks bound to this socket are kept only for a gateway that does not share its handlers.
+    if (!this.sharedTables.has(socket.nsp)) {
+      this.socketHandlers.set(
+        socket,
+        handlers.map((handler) => handler.callback),
+      );
     }
     // What `socket.onAny(dispatcher)` would do, without an array per socket.
     (socket as unknown as { _anyListeners?: readonly AnyListener[] })._anyListeners = listeners;
@@ -227,8 +234,10 @@ export class NotificationsIoAdapter extends IoAdapter {
   override bindClientDisconnect(): void {}
 
   /** The handler table is the gateway's, the same for every socket of a namespace. */
-  private dispatcher(handlers: MessageMappingProperties[], transform: (data: unknown) => Observable<unknown>): AnyListener {
-    const table = new Map(handlers.map(({ message, isAckHandledManually }, index) => [String(message), { index, isAckHandledManually }]));
+  private dispatcher(namespace: object, handlers: MessageMappingProperties[], transform: (data: unknown) => Observable<unknown>): AnyListener {
+    const shared = sharedHandlers(this.app, namespace);
+    if (shared) this.sharedTables.add(namespace);
+    const table = new Map(handlers.map(({ message, isAckHandledManually }, index) => [String(message), { index, isAckHandledManually, shared: shared?.get(String(message))?.handler }]));
     const budget = (this.budget ??= this.app.get(SocketEventBudget));
     const adapter = this;
     return function (this: Socket, ...packet: unknown[]): void {
@@ -236,8 +245,12 @@ export class NotificationsIoAdapter extends IoAdapter {
       budget.spend(socket, packet, () => {
         const message = String(packet[0]);
         const entry = table.get(message);
-        const callback = entry && adapter.socketHandlers.get(socket)?.[entry.index];
-        if (!entry || !callback || !socket.connected) return;
+        if (!entry || !socket.connected) return;
+        const handler = entry.shared;
+        const callback: MessageMappingProperties['callback'] | undefined = handler
+          ? (data: unknown, ack: unknown) => handler(socket, data, ack, message)
+          : adapter.socketHandlers.get(socket)?.[entry.index];
+        if (!callback) return;
         adapter.run(socket, message, callback, packet.slice(1), entry.isAckHandledManually, transform);
       });
     };
@@ -255,7 +268,8 @@ export class NotificationsIoAdapter extends IoAdapter {
     const { data, ack } = this.mapPayload(args.length > 1 ? args : args[0]);
     transform(callback(data, ack)).subscribe({
       next: (response) => {
-        if (response === null || response === undefined || !socket.connected) return;
+        // HANDLED_BY_FILTER: WsExceptionFilter has already answered (notification:error and the failed ack).
+        if (response === null || response === undefined || response === HANDLED_BY_FILTER || !socket.connected) return;
         const { event, data: eventData } = response as { event?: string; data?: unknown };
         if (event) {
           socket.emit(event, eventData);
