@@ -51,7 +51,8 @@ export class HandshakeAuthenticator {
     // The token has served: a socket keeps its verified claims (socket.data.user), not the credential.
     socket.handshake.auth = NO_AUTH;
     // The connection may have closed while this was authenticating, or close before socket.io's
-    // connect (a tick later), and then no disconnect ever comes: the lease must not leak.
+    // connect (a tick later), and then no disconnect ever comes: the lease must not leak. A turn
+    // is enough because this is the namespace's last middleware (no listener kept per connection).
     setImmediate(releaseUnlessConnected, socket, lease);
     socket.data = { user, lease, ip, origin };
     // WEBSOCKET_CONNECT follows once the rooms are joined (NotificationGateway), carrying them.
