@@ -7,7 +7,7 @@ const { closeAllConnections, connectAll, statsAll, userList } = require('../lib/
 const { bench, timeLeft } = require('../lib/lifecycle.js');
 const { log, step } = require('../lib/output.js');
 const { sampleRss, settledMemory, startServer, stopServer } = require('../lib/servers.js');
-const { openSnapshotSession, perConnection: heapDiffPerConnection } = require('./connections-heap.js');
+const { openSnapshotSession, perConnection: heapDiffPerConnection, retainersPerConnection } = require('./connections-heap.js');
 
 /** BENCH_HEAP_DIFF=1: a heap-snapshot diff per connection as well (slow; for finding what a socket holds). */
 const HEAP_DIFF = process.env.BENCH_HEAP_DIFF === '1';
@@ -68,9 +68,15 @@ async function measureConnections(kind, n) {
     const rawAfterKB = idle[idle.length - 1];
     const { rssKB: rssAfterKB, memory: after } = await settledMemory(server, inspector);
     const held = await statsAll();
-    const heapAfter = HEAP_DIFF ? await inspector.take() : undefined;
-    const heapDiff = heapBefore && heapAfter && connection.ok > 0 ? heapDiffPerConnection(heapBefore, heapAfter, connection.ok) : undefined;
-    if (heapDiff) log(`s1 ${kind} N=${n} heap-snapshot diff per connection: ${heapDiff.totalBytes} B\n${heapDiff.top.map((row) => `  ${row.bytes} B ${row.objects} × ${row.kind}`).join('\n')}`);
+    const heapAfter = heapBefore ? await inspector.take(heapBefore.ids) : undefined;
+    const heapDiff =
+      heapBefore && heapAfter && connection.ok > 0
+        ? { ...heapDiffPerConnection(heapBefore.groups, heapAfter.groups, connection.ok), retainers: heapAfter.retainedBy ? retainersPerConnection(heapAfter.retainedBy, connection.ok) : [] }
+        : undefined;
+    if (heapDiff) {
+      log(`s1 ${kind} N=${n} heap-snapshot diff per connection: ${heapDiff.totalBytes} B\n${heapDiff.top.map((row) => `  ${row.bytes} B ${row.objects} × ${row.kind}`).join('\n')}`);
+      log(`s1 ${kind} N=${n} new objects per connection by retainer path:\n${heapDiff.retainers.map((row) => `  ${row.bytes} B ${row.objects} × ${row.path}`).join('\n')}`);
+    }
     const { connectedIds, ...connectionFigures } = connection;
     const perConnection = (/** @type {number} */ deltaKB) => (connection.ok > 0 ? round(deltaKB / connection.ok, 1) : null);
     // V8 heap plus external memory; when the server cannot report `external` (open-file limit), as before.

@@ -113,12 +113,11 @@ class Lease implements ConnectionLease {
     private readonly limiter: ConnectionLimiter,
   ) {}
 
-  /** An arrow field so that it can be handed out as a listener. */
-  readonly release = (): void => {
+  release(): void {
     if (this.released) return;
     this.released = true;
     this.limiter.releaseLease(this);
-  };
+  }
 }
 
 export function isRefusal(result: ConnectionLease | ConnectionRefusal): result is ConnectionRefusal {

@@ -2,15 +2,14 @@ import type { IncomingMessage } from 'node:http';
 import { peerAddress } from '../../common/client-ip.js';
 import type { OriginPolicy } from '../../security/origin-policy.js';
 
-/** What this module uses of an engine.io connection. */
+/** What this module uses of an engine.io connection: the request that opened it. */
 interface EngineConnection {
-  id: string;
   request: IncomingMessage;
-  on(event: 'close', listener: (this: EngineConnection) => void): void;
 }
 
+/** engine.io's own table of open sessions, by id. */
 interface EngineServer {
-  on(event: 'connection', listener: (connection: EngineConnection) => void): void;
+  clients: Record<string, EngineConnection | undefined>;
 }
 
 export type SessionRefusal = 'origin' | 'peer';
@@ -22,20 +21,14 @@ export type SessionRefusal = 'origin' | 'peer';
  * check for those requests; null for requests that name no session or pass.
  */
 export function bindSessionsToPeers(engine: EngineServer, origins: OriginPolicy, trustedHops: number): (request: IncomingMessage) => SessionRefusal | null {
-  const peers = new Map<string, string>();
-  // One function for every connection (engine.io calls it with the connection as `this`): no closure per connection.
-  const forget = function (this: EngineConnection): void {
-    peers.delete(this.id);
-  };
-  engine.on('connection', (connection) => {
-    peers.set(connection.id, peerAddress(connection.request, trustedHops));
-    connection.on('close', forget);
-  });
+  // The opening peer is read from engine.io's session table when a request names the session:
+  // nothing is kept per connection here (no map entry, no 'close' listener).
   return (request) => {
     const sid = sessionIdOf(request);
     if (sid === undefined) return null;
     if (!origins.isAllowed(request.headers.origin)) return 'origin';
-    const peer = peers.get(sid);
+    const opener = engine.clients[sid];
+    const peer = opener && peerAddress(opener.request, trustedHops);
     // An unknown sid is engine.io's to answer (400 "Session ID unknown"), as it answers a peer mismatch here.
     if (peer !== undefined && peer !== peerAddress(request, trustedHops)) return 'peer';
     return null;

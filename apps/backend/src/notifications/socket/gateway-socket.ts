@@ -9,7 +9,6 @@ export interface SocketSession {
   lease: ConnectionLease;
   ip: string;
   origin?: string;
-  connectedAt: number;
   /** Events refused on this socket (rate limit, role): SocketEventBudget ends the session past WS_MAX_REFUSALS. */
   refusals?: number;
 }

@@ -5,6 +5,7 @@ import { bearerToken } from '../../auth/bearer-token.js';
 import { TokenVerifier } from '../../auth/token-verifier.js';
 import { peerAddress } from '../../common/client-ip.js';
 import type { AppConfig } from '../../config/app-config.js';
+import type { ConnectionLease } from '../../security/connection-limiter.js';
 import { SecurityEventLogger } from '../../security/security-event.logger.js';
 import { ConnectionAdmission } from '../admission/connection-admission.js';
 import { EngineAdmission } from './engine-admission.js';
@@ -47,14 +48,24 @@ export class HandshakeAuthenticator {
       return;
     }
     const { user, lease } = result;
-    // A handshake can be abandoned between here and the connect: the lease must not leak. The
-    // gateway removes this listener once connected (its disconnect releases the lease then).
-    socket.conn.once('close', lease.release);
-    socket.data = { user, lease, ip, origin, connectedAt: Date.now() };
+    // The token has served: a socket keeps its verified claims (socket.data.user), not the credential.
+    socket.handshake.auth = NO_AUTH;
+    // The connection may have closed while this was authenticating, or close before socket.io's
+    // connect (a tick later), and then no disconnect ever comes: the lease must not leak. A turn
+    // is enough because this is the namespace's last middleware (no listener kept per connection).
+    setImmediate(releaseUnlessConnected, socket, lease);
+    socket.data = { user, lease, ip, origin };
     // WEBSOCKET_CONNECT follows once the rooms are joined (NotificationGateway), carrying them.
     this.security.log('AUTHENTICATION_SUCCESS', { clientId: socket.id, ip, origin, transport: 'websocket', userId: user.userId, tenantId: user.tenantId });
     next();
   }
+}
+
+const NO_AUTH: Record<string, never> = Object.freeze({});
+
+/** After the connect (or its refusal): a socket that is not connected is one no disconnect will release. */
+function releaseUnlessConnected(socket: GatewaySocket, lease: ConnectionLease): void {
+  if (!socket.connected) lease.release();
 }
 
 /** `auth.token`, or an `Authorization: Bearer` header; never the query string. */

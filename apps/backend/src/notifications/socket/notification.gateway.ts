@@ -40,6 +40,8 @@ import { outboundQueueBound, type EngineConnection } from './outbound-bound.js';
 import { REFRESH_REFUSED, SessionRefresh } from './session-refresh.js';
 import { SessionExpiry } from './session-expiry.js';
 import { isConfiguredByGatewayAdapter } from './notifications-io.adapter.js';
+import { shareGatewayHandlers } from './shared-gateway-handlers.js';
+import { closeTransportOnLeave } from './unjoined-connections.js';
 
 const ADAPTER_MISSING =
   'The notifications gateway needs setupNotificationGateway(app) before app.listen(): without its adapter, origins, message sizes and the authentication deadline would not be enforced';
@@ -60,10 +62,15 @@ export class NotificationGateway implements OnGatewayInit, OnGatewayConnection, 
   private readonly expiry = new SessionExpiry<GatewaySocket>((socket) => this.expire(socket));
   /** The outbound bound, one listener for every connection; the socket is looked up only to log a violation (rare: no map per socket). */
   private outboundBound?: (this: EngineConnection, packet: { data?: unknown }) => void;
-  /** One 'disconnect' listener for every socket (socket.io calls it with the socket as `this`); NotificationsIoAdapter binds none. */
+  /**
+   * The one 'disconnect' listener of every socket (socket.io calls it with the socket as `this`);
+   * NotificationsIoAdapter binds none. It also closes the transport a client's namespace
+   * disconnect leaves behind (unjoined-connections.ts), so that a socket has one listener, not two.
+   */
   private readonly disconnectListener = ((gateway: NotificationGateway) =>
-    function (this: GatewaySocket): void {
+    function (this: GatewaySocket, reason: string): void {
       gateway.handleDisconnect(this);
+      closeTransportOnLeave(this, reason);
     })(this);
 
   constructor(
@@ -78,6 +85,7 @@ export class NotificationGateway implements OnGatewayInit, OnGatewayConnection, 
 
   afterInit(namespace: GatewayNamespace): void {
     this.namespace = namespace;
+    shareGatewayHandlers(namespace, this);
     namespace.use((socket, next) => void this.handshake.authenticate(socket, next));
     const maxBuffered = this.config.get('ws', { infer: true }).maxBufferedBytes;
     this.outboundBound = outboundQueueBound(maxBuffered, (connection, queued) => {
@@ -127,7 +135,6 @@ export class NotificationGateway implements OnGatewayInit, OnGatewayConnection, 
       via: socket.conn.transport.name,
       rooms,
     });
-    socket.conn.off('close', socket.data.lease.release);
     this.metrics.connectionsActive.inc({ transport: 'websocket' });
     this.metrics.connectionsTotal.inc({ transport: 'websocket' });
     this.expiry.schedule(socket, user.exp);
@@ -142,7 +149,7 @@ export class NotificationGateway implements OnGatewayInit, OnGatewayConnection, 
     this.expiry.cancel(socket, session.user.exp);
     session.lease.release();
     this.metrics.connectionsActive.dec({ transport: 'websocket' });
-    this.metrics.connectionDuration.observe({ transport: 'websocket' }, (Date.now() - session.connectedAt) / 1000);
+    this.metrics.connectionDuration.observe({ transport: 'websocket' }, (Date.now() - socket.handshake.issued) / 1000);
   }
 
   @SubscribeMessage('notification:mark-read')

@@ -15,11 +15,13 @@ import { MetricsService } from '../../observability/metrics.service.js';
 import { OriginPolicy } from '../../security/origin-policy.js';
 import { SecurityEventLogger } from '../../security/security-event.logger.js';
 import { EngineAdmission } from './engine-admission.js';
-import { boundInbound, type InboundBound } from './engine-inbound-bound.js';
+import { boundInbound, type EngineConnection as InboundConnection, type InboundBound } from './engine-inbound-bound.js';
 import { bindSessionsToPeers } from './engine-session-binding.js';
 import type { GatewaySocket } from './gateway-socket.js';
+import { sharedHandlers } from './shared-gateway-handlers.js';
 import { SocketEventBudget } from './socket-event-budget.js';
 import { guardUnjoinedConnections } from './unjoined-connections.js';
+import { HANDLED_BY_FILTER } from './ws-exception.filter.js';
 
 const FORBIDDEN_BODY = JSON.stringify({ statusCode: 403, code: 'ORIGIN_NOT_ALLOWED', message: 'Origin not allowed' });
 const FORBIDDEN_UPGRADE =
@@ -30,6 +32,8 @@ const UNKNOWN_SID_BODY = JSON.stringify({ code: 1, message: 'Session ID unknown'
 const UNKNOWN_SID_UPGRADE =
   'HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Type: application/json\r\n' +
   `Content-Length: ${Buffer.byteLength(UNKNOWN_SID_BODY)}\r\n\r\n${UNKNOWN_SID_BODY}`;
+
+type AnyListener = (this: Socket, ...args: unknown[]) => void;
 
 /** Servers this adapter made: the gateway refuses to start on any other (setupNotificationGateway not called). */
 const configuredServers = new WeakSet<Server>();
@@ -124,16 +128,14 @@ export class NotificationsIoAdapter extends IoAdapter {
       response.end(body);
     });
     const limits = this.config.abuse;
-    server.engine.on('connection', (connection: Parameters<typeof boundInbound>[0] & { request: IncomingMessage }) => {
-      boundInbound(
-        connection,
-        { maxConnectAttempts: limits.maxConnectAttempts, framesPerSec: limits.inboundFramesPerSec, bytesPerSec: limits.inboundBytesPerSec },
-        (bound: InboundBound, seen: number) => {
-          metrics.abuseClosures.inc({ bound });
-          security.log('SECURITY_VIOLATION', { ip: peerAddress(connection.request, this.config.trustProxyHops), reason: `${bound} over its bound (${seen} this connection); closed` });
-        },
-      );
-    });
+    const meterInbound = boundInbound(
+      { maxConnectAttempts: limits.maxConnectAttempts, framesPerSec: limits.inboundFramesPerSec, bytesPerSec: limits.inboundBytesPerSec },
+      (connection: InboundConnection, bound: InboundBound, seen: number) => {
+        metrics.abuseClosures.inc({ bound });
+        security.log('SECURITY_VIOLATION', { ip: peerAddress(connection.request, this.config.trustProxyHops), reason: `${bound} over its bound (${seen} this connection); closed` });
+      },
+    );
+    server.engine.on('connection', meterInbound);
 
     this.attachRedisAdapter(server, metrics);
     return server;
@@ -185,10 +187,17 @@ export class NotificationsIoAdapter extends IoAdapter {
   private readonly redisClients: { quit(): Promise<unknown> }[] = [];
   private readonly logger = new Logger(NotificationsIoAdapter.name);
 
-  /** Per socket: Nest's handler callbacks (bound to that socket), in the order of its handler table. */
+  /** Namespaces whose gateway shared its handlers (shared-gateway-handlers.ts): their sockets keep no callbacks. */
+  private readonly sharedTables = new WeakSet<object>();
+  /** Per socket, for a gateway that did not share its handlers: Nest's callbacks bound to that socket, in the order of its handler table. */
   private readonly socketHandlers = new WeakMap<Socket, MessageMappingProperties['callback'][]>();
-  /** Per namespace: one inbound dispatcher for every socket, which socket.io calls with the socket as `this`. */
-  private readonly dispatchers = new WeakMap<object, (this: Socket, ...args: unknown[]) => void>();
+  /**
+   * Per namespace: one inbound dispatcher for every socket, which socket.io calls with the socket
+   * as `this`, in a frozen one-element array that every socket of the namespace shares as its
+   * `onAny` list (socket.io only reads it per event; a later `onAny` on a socket would throw
+   * rather than add a listener to every socket).
+   */
+  private readonly dispatchers = new WeakMap<object, readonly AnyListener[]>();
   private budget?: SocketEventBudget;
 
   /**
@@ -202,16 +211,20 @@ export class NotificationsIoAdapter extends IoAdapter {
    * only the array of its callbacks.
    */
   override bindMessageHandlers(socket: Socket, handlers: MessageMappingProperties[], transform: (data: unknown) => Observable<unknown>): void {
-    this.socketHandlers.set(
-      socket,
-      handlers.map((handler) => handler.callback),
-    );
-    let dispatcher = this.dispatchers.get(socket.nsp);
-    if (!dispatcher) {
-      dispatcher = this.dispatcher(handlers, transform);
-      this.dispatchers.set(socket.nsp, dispatcher);
+    let listeners = this.dispatchers.get(socket.nsp);
+    if (!listeners) {
+      listeners = Object.freeze([this.dispatcher(socket.nsp, handlers, transform)]);
+      this.dispatchers.set(socket.nsp, listeners);
     }
-    socket.onAny(dispatcher);
+    // Nest's callbacks bound to this socket are kept only for a gateway that does not share its handlers.
+    if (!this.sharedTables.has(socket.nsp)) {
+      this.socketHandlers.set(
+        socket,
+        handlers.map((handler) => handler.callback),
+      );
+    }
+    // What `socket.onAny(dispatcher)` would do, without an array per socket.
+    (socket as unknown as { _anyListeners?: readonly AnyListener[] })._anyListeners = listeners;
   }
 
   /**
@@ -221,8 +234,10 @@ export class NotificationsIoAdapter extends IoAdapter {
   override bindClientDisconnect(): void {}
 
   /** The handler table is the gateway's, the same for every socket of a namespace. */
-  private dispatcher(handlers: MessageMappingProperties[], transform: (data: unknown) => Observable<unknown>): (this: Socket, ...args: unknown[]) => void {
-    const table = new Map(handlers.map(({ message, isAckHandledManually }, index) => [String(message), { index, isAckHandledManually }]));
+  private dispatcher(namespace: object, handlers: MessageMappingProperties[], transform: (data: unknown) => Observable<unknown>): AnyListener {
+    const shared = sharedHandlers(this.app, namespace);
+    if (shared) this.sharedTables.add(namespace);
+    const table = new Map(handlers.map(({ message, isAckHandledManually }, index) => [String(message), { index, isAckHandledManually, shared: shared?.get(String(message))?.handler }]));
     const budget = (this.budget ??= this.app.get(SocketEventBudget));
     const adapter = this;
     return function (this: Socket, ...packet: unknown[]): void {
@@ -230,8 +245,12 @@ export class NotificationsIoAdapter extends IoAdapter {
       budget.spend(socket, packet, () => {
         const message = String(packet[0]);
         const entry = table.get(message);
-        const callback = entry && adapter.socketHandlers.get(socket)?.[entry.index];
-        if (!entry || !callback || !socket.connected) return;
+        if (!entry || !socket.connected) return;
+        const handler = entry.shared;
+        const callback: MessageMappingProperties['callback'] | undefined = handler
+          ? (data: unknown, ack: unknown) => handler(socket, data, ack, message)
+          : adapter.socketHandlers.get(socket)?.[entry.index];
+        if (!callback) return;
         adapter.run(socket, message, callback, packet.slice(1), entry.isAckHandledManually, transform);
       });
     };
@@ -249,7 +268,8 @@ export class NotificationsIoAdapter extends IoAdapter {
     const { data, ack } = this.mapPayload(args.length > 1 ? args : args[0]);
     transform(callback(data, ack)).subscribe({
       next: (response) => {
-        if (response === null || response === undefined || !socket.connected) return;
+        // HANDLED_BY_FILTER: WsExceptionFilter has already answered (notification:error and the failed ack).
+        if (response === null || response === undefined || response === HANDLED_BY_FILTER || !socket.connected) return;
         const { event, data: eventData } = response as { event?: string; data?: unknown };
         if (event) {
           socket.emit(event, eventData);

@@ -5,10 +5,9 @@ import type { SecurityEventLogger } from '../../security/security-event.logger.j
 
 /** What this module uses of an engine.io connection. */
 interface EngineConnection {
+  id: string;
   request: IncomingMessage;
   readyState: string;
-  once(event: 'close', listener: (reason: string) => void): void;
-  off(event: 'close', listener: (reason: string) => void): void;
   close(discard?: boolean): void;
 }
 
@@ -35,52 +34,62 @@ export interface UnjoinedConnectionOptions {
 export function guardUnjoinedConnections(server: Server, namespace: string, options: UnjoinedConnectionOptions): (request: IncomingMessage) => boolean {
   server.of('/').use((_socket, next) => next(new Error('UNAUTHORIZED')));
 
-  // Until it joins: what ends the connection's deadline. Nothing of this guard is kept per socket after that.
-  const onJoin = new WeakMap<object, () => void>();
-  const pendingPerIp = new Map<string, number>();
-  const settle = (ip: string): void => {
-    const left = (pendingPerIp.get(ip) ?? 1) - 1;
-    if (left <= 0) pendingPerIp.delete(ip);
-    else pendingPerIp.set(ip, left);
+  // Until it joins or its deadline passes: each pending connection's deadline, by IP and engine
+  // session id. No 'close' listener: a third one on an engine connection grows its listener array
+  // for the connection's whole life (docs/BENCHMARKS.md, section 1). A connection that closes
+  // unjoined is gone from engine.io's clients: skipped (and dropped) when counted, forgotten when
+  // its deadline fires; only its id and timer are kept until then, never the connection.
+  const engine = server.engine as unknown as { clients: Record<string, EngineConnection | undefined>; on(event: 'connection', listener: (connection: EngineConnection) => void): void };
+  const pendingPerIp = new Map<string, Map<string, NodeJS.Timeout>>();
+  const forget = (ip: string, sid: string): void => {
+    const pending = pendingPerIp.get(ip);
+    const deadline = pending?.get(sid);
+    if (!pending || deadline === undefined) return;
+    clearTimeout(deadline);
+    pending.delete(sid);
+    if (pending.size === 0) pendingPerIp.delete(ip);
+  };
+  const expire = (ip: string, sid: string): void => {
+    forget(ip, sid);
+    const connection = engine.clients[sid];
+    if (connection?.readyState !== 'open') return;
+    const origin = connection.request.headers.origin;
+    options.security.log('AUTHENTICATION_TIMEOUT', {
+      ip,
+      origin: typeof origin === 'string' ? origin : undefined,
+      reason: `no authenticated namespace within ${options.authTimeoutMs} ms`,
+    });
+    connection.close(true);
   };
 
   server.of(namespace).on('connection', (socket) => {
-    onJoin.get(socket.conn)?.();
-    // One function for every socket (socket.io calls it with the socket as `this`): no closure per socket.
-    socket.on('disconnect', closeTransportOnLeave);
+    const connection = socket.conn as unknown as EngineConnection;
+    forget(peerAddress(connection.request, options.trustedHops), connection.id);
   });
 
-  server.engine.on('connection', (connection: EngineConnection) => {
+  engine.on('connection', (connection) => {
     const ip = peerAddress(connection.request, options.trustedHops);
-    pendingPerIp.set(ip, (pendingPerIp.get(ip) ?? 0) + 1);
-    let deadline: NodeJS.Timeout | undefined = setTimeout(() => {
-      if (connection.readyState !== 'open') return;
-      const origin = connection.request.headers.origin;
-      options.security.log('AUTHENTICATION_TIMEOUT', {
-        ip,
-        origin: typeof origin === 'string' ? origin : undefined,
-        reason: `no authenticated namespace within ${options.authTimeoutMs} ms`,
-      });
-      connection.close(true);
-    }, options.authTimeoutMs);
+    const deadline = setTimeout(expire, options.authTimeoutMs, ip, connection.id);
     deadline.unref();
-    // Joined or gone: the deadline and the pending count no longer apply, and nothing here is kept.
-    const settled = (): void => {
-      if (deadline === undefined) return;
-      clearTimeout(deadline);
-      deadline = undefined;
-      settle(ip);
-      onJoin.delete(connection);
-      connection.off('close', settled);
-    };
-    onJoin.set(connection, settled);
-    connection.once('close', settled);
+    let pending = pendingPerIp.get(ip);
+    if (!pending) pendingPerIp.set(ip, (pending = new Map()));
+    pending.set(connection.id, deadline);
   });
 
-  return (request) => (pendingPerIp.get(peerAddress(request, options.trustedHops)) ?? 0) < options.maxPendingPerIp;
+  return (request) => {
+    const ip = peerAddress(request, options.trustedHops);
+    const pending = pendingPerIp.get(ip);
+    if (!pending) return true;
+    for (const sid of [...pending.keys()]) if (!engine.clients[sid]) forget(ip, sid);
+    return pending.size < options.maxPendingPerIp;
+  };
 }
 
-/** Leaving the namespace (the client's own disconnect) leaves an engine connection no cap counts: close it. */
-function closeTransportOnLeave(this: { conn: EngineConnection }, reason: string): void {
-  if (reason === 'client namespace disconnect' && this.conn.readyState === 'open') this.conn.close(true);
+/**
+ * Leaving the namespace (the client's own disconnect) leaves an engine connection no cap counts:
+ * close it. Called by the socket's one 'disconnect' listener (NotificationGateway).
+ */
+export function closeTransportOnLeave(socket: { conn: unknown }, reason: string): void {
+  const connection = socket.conn as EngineConnection;
+  if (reason === 'client namespace disconnect' && connection.readyState === 'open') connection.close(true);
 }

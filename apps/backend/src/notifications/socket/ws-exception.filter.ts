@@ -6,6 +6,13 @@ import { SecurityEventLogger } from '../../security/security-event.logger.js';
 import { ApiError } from '../../common/errors/api-error.js';
 
 /**
+ * What the filter returns: the error is answered. Nest's context for shared handlers
+ * (shared-gateway-handlers.ts) rethrows, and logs, after a filter that returns nothing;
+ * NotificationsIoAdapter sends nothing more for this.
+ */
+export const HANDLED_BY_FILTER: unique symbol = Symbol('handled by WsExceptionFilter');
+
+/**
  * Socket errors: the client gets `notification:error` and a failed ack with a stable code and a
  * generic message; operators get the details (clientId, userId, stack) in the log.
  */
@@ -18,7 +25,7 @@ export class WsExceptionFilter implements ExceptionFilter {
     private readonly budget: SocketEventBudget,
   ) {}
 
-  catch(exception: unknown, host: ArgumentsHost): void {
+  catch(exception: unknown, host: ArgumentsHost): typeof HANDLED_BY_FILTER {
     const ws = host.switchToWs();
     const socket = ws.getClient<GatewaySocket>();
     const ack = host.getArgByIndex<unknown>(2);
@@ -38,6 +45,7 @@ export class WsExceptionFilter implements ExceptionFilter {
     }
     // A refused privileged event spends the session's refusal allowance (docs/SECURITY.md, socket abuse finding 2).
     if (body.code === 'FORBIDDEN' && user) this.budget.noteRefusal(socket, `forbidden ${String(event)}`);
+    return HANDLED_BY_FILTER;
   }
 }
 

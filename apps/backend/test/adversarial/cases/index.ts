@@ -1,4 +1,5 @@
 import type { Category, HostileCase } from '../harness';
+import { abandonedHandshakeCases } from './abandoned-handshakes';
 import { abuseHttpCases } from './abuse-http';
 import { httpCases } from './http';
 import { moduleCases } from './module';
@@ -16,7 +17,7 @@ import { userStateCases } from './user-state';
 
 /** Every hostile case, in the order a pass runs them. */
 export function allCases(): HostileCase[] {
-  return [...tokenCases, ...tokenLifecycleCases, ...originCases, ...protocolCases, ...payloadCases, ...httpCases, ...abuseHttpCases, ...userStateCases, ...socketCases, ...moduleCases, ...streamCases, ...storeCases, ...readStateCases, ...unknownKeyCases];
+  return [...tokenCases, ...tokenLifecycleCases, ...originCases, ...protocolCases, ...payloadCases, ...httpCases, ...abuseHttpCases, ...userStateCases, ...socketCases, ...abandonedHandshakeCases, ...moduleCases, ...streamCases, ...storeCases, ...readStateCases, ...unknownKeyCases];
 }
 
 export function countByCategory(cases: HostileCase[]): Record<Category, number> {
