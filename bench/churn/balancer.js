@@ -1,7 +1,8 @@
 'use strict';
 /**
  * Child process of the churn scenario: a round-robin TCP balancer in front of the two instances,
- * as a deploy would have. A backend that refuses a connection (it is restarting) is skipped for
+ * as a deploy would have (one node of the balancer tier: the scenario starts as many as the
+ * open-file limit needs). A backend that refuses a connection (it is restarting) is skipped for
  * the next. Driven over IPC: `backends {ports}`, `cut {share}` (drops a random share of the open
  * connections, both sides at once, like a dropped network), `counts`.
  */
@@ -20,6 +21,13 @@ let backends = [];
 let next = 0;
 /** client socket → { upstream, port } */
 const open = new Map();
+/**
+ * Why connections to a backend failed, by error code: ECONNREFUSED is an instance restarting;
+ * EMFILE is this process at its open-file limit (two descriptors per proxied connection), which
+ * would make the harness, not the gateway, refuse clients.
+ * @type {Record<string, number>}
+ */
+let upstreamErrors = {};
 
 /** @param {net.Socket} client @param {number} tried */
 function route(client, tried) {
@@ -28,7 +36,9 @@ function route(client, tried) {
   next = (next + 1) % backends.length;
   client.pause();
   const upstream = net.connect(port, '127.0.0.1');
-  const refused = () => {
+  const refused = (/** @type {NodeJS.ErrnoException} */ error) => {
+    const code = error.code ?? 'unknown';
+    upstreamErrors[code] = (upstreamErrors[code] ?? 0) + 1;
     upstream.destroy();
     if (!client.destroyed) route(client, tried + 1);
   };
@@ -53,6 +63,10 @@ function route(client, tried) {
 
 const server = net.createServer((client) => route(client, 0));
 server.maxConnections = 1_000_000;
+server.on('error', (/** @type {NodeJS.ErrnoException} */ error) => {
+  const code = `accept ${error.code ?? 'unknown'}`;
+  upstreamErrors[code] = (upstreamErrors[code] ?? 0) + 1;
+});
 
 /** @param {{ share: number }} c */
 function cut(c) {
@@ -84,8 +98,9 @@ const COMMANDS = {
   /** Its own CPU and event-loop delay since the last call (`reset` starts a new window). */
   load: () => {
     const cpu = process.cpuUsage(cpuSince);
-    const out = { cpuCores: Math.round(((cpu.user + cpu.system) / 1000 / Math.max(1, Date.now() - since)) * 100) / 100, loopDelayMs: { p99: Math.round(loopDelay.percentile(99) / 1e6), max: Math.round(loopDelay.max / 1e6) } };
+    const out = { cpuCores: Math.round(((cpu.user + cpu.system) / 1000 / Math.max(1, Date.now() - since)) * 100) / 100, loopDelayMs: { p99: Math.round(loopDelay.percentile(99) / 1e6), max: Math.round(loopDelay.max / 1e6) }, upstreamErrors, proxied: open.size };
     loopDelay.reset();
+    upstreamErrors = {};
     cpuSince = process.cpuUsage();
     since = Date.now();
     return out;

@@ -18,11 +18,13 @@ const { nowMs, sleep, pool, summarize } = require('../lib/util.js');
 const ROOT = path.resolve(__dirname, '../..');
 const { createNotificationClient } = require(path.join(ROOT, 'packages/client/dist/index.js'));
 const NAME = process.argv[2] ?? `churn-${process.pid}`;
+/** The target of issue 21 for a reconnect's replay: slower ones are looked at one by one. */
+const SLOW_REPLAY_MS = 1000;
 
 /**
  * @typedef {{ id: string, tenantId: string, admin: boolean }} BenchUser
  * @typedef {{ user: BenchUser, handed: Map<string, number>, copies: number, reconnects: number[], downSince: number | undefined,
- *   longestDownMs: number, connected: boolean, close: () => void, stoppedReason?: string, resets: number,
+ *   longestDownMs: number, connected: boolean, downs: number[], awayMs: number[], close: () => void, stoppedReason?: string, resets: number,
  *   order: string[], scanned: number, matched: number }} Tracked
  * @typedef {{ k: string, aud: string, at: number }} Accepted
  */
@@ -39,6 +41,37 @@ let downReasons = {};
 /** @type {Record<string, number>} */
 let resetReasons = {};
 
+/**
+ * This process's own event-loop delay, second by second (wall-clock second → max ms): a slow
+ * replay or publish is then put beside what this process itself was doing at that moment.
+ * @type {Map<number, number>}
+ */
+const loopMaxBySecond = new Map();
+/** This process's CPU, second by second (wall-clock second → ms of CPU): what simulating the clients costs. @type {Map<number, number>} */
+const cpuBySecond = new Map();
+const loopWindow = monitorEventLoopDelay({ resolution: 20 });
+loopWindow.enable();
+let cpuMark = process.cpuUsage();
+setInterval(() => {
+  const second = Math.floor(nowMs() / 1000);
+  loopMaxBySecond.set(second, Math.round(loopWindow.max / 1e6));
+  loopWindow.reset();
+  const cpu = process.cpuUsage(cpuMark);
+  cpuMark = process.cpuUsage();
+  cpuBySecond.set(second, Math.round((cpu.user + cpu.system) / 1000));
+  // An hour is more than any run: older seconds go.
+  if (loopMaxBySecond.size > 3600) loopMaxBySecond.delete(/** @type {number} */ (loopMaxBySecond.keys().next().value));
+  if (cpuBySecond.size > 3600) cpuBySecond.delete(/** @type {number} */ (cpuBySecond.keys().next().value));
+}, 1000).unref();
+
+/** The worst loop delay this process saw between two wall-clock times (ms). @param {number} from @param {number} to */
+function loopMaxBetween(from, to) {
+  let worst = 0;
+  // A delay is recorded in the second its sample ends: look one second past the end.
+  for (let s = Math.floor(from / 1000); s <= Math.floor(to / 1000) + 1; s++) worst = Math.max(worst, loopMaxBySecond.get(s) ?? 0);
+  return worst;
+}
+
 /** @param {Tracked} t @param {unknown} payload */
 function receive(t, payload) {
   const data = /** @type {any} */ (payload)?.data;
@@ -52,6 +85,7 @@ function receive(t, payload) {
 
 /** @param {Tracked} t */
 function wentDown(t) {
+  if (t.connected) t.downs.push(nowMs());
   t.connected = false;
   if (t.downSince === undefined) t.downSince = nowMs();
 }
@@ -60,13 +94,17 @@ function wentDown(t) {
 function cameUp(t, first) {
   const now = nowMs();
   t.connected = true;
-  if (!first) t.reconnects.push(now);
+  if (!first) {
+    t.reconnects.push(now);
+    t.awayMs.push(t.downSince === undefined ? 0 : now - t.downSince);
+  }
   if (t.downSince !== undefined) t.longestDownMs = Math.max(t.longestDownMs, now - t.downSince);
   t.downSince = undefined;
 }
 
 /**
- * @param {{ kind: 'ours'|'bare', url: string, namespace: string, origin: string, users: BenchUser[], secret?: string,
+ * `urls`: the balancer tier's nodes; client i goes through urls[i % n].
+ * @param {{ kind: 'ours'|'bare', urls: string[], namespace: string, origin: string, users: BenchUser[], secret?: string,
  *   tokenTtlSec: number, concurrency: number, localAddresses: string[], timeoutMs: number }} c
  */
 async function open(c) {
@@ -78,14 +116,15 @@ async function open(c) {
   await pool(c.users.length, c.concurrency, async (i) => {
     const user = c.users[i];
     /** @type {Tracked} */
-    const t = { user, handed: new Map(), copies: 0, reconnects: [], downSince: undefined, longestDownMs: 0, connected: false, close: () => undefined, resets: 0, order: [], scanned: 0, matched: 0 };
+    const t = { user, handed: new Map(), copies: 0, reconnects: [], downSince: undefined, longestDownMs: 0, connected: false, downs: [], awayMs: [], close: () => undefined, resets: 0, order: [], scanned: 0, matched: 0 };
     const localAddress = c.localAddresses[i % c.localAddresses.length];
+    const url = c.urls[i % c.urls.length];
     let first = true;
     const up = await new Promise((resolve) => {
       const timer = setTimeout(() => resolve(false), c.timeoutMs);
       if (c.kind === 'ours') {
         const client = createNotificationClient({
-          url: c.url,
+          url,
           transports: ['websocket'],
           getToken: () => Promise.resolve(jwt.sign({ sub: user.id }, /** @type {import('node:crypto').KeyObject} */ (key), { algorithm: 'HS256', expiresIn: c.tokenTtlSec })),
           onNotification: (/** @type {unknown} */ n) => receive(t, n),
@@ -118,7 +157,7 @@ async function open(c) {
         });
         t.close = () => client.close();
       } else {
-        const socket = io(c.url + c.namespace, /** @type {any} */ ({
+        const socket = io(url + c.namespace, /** @type {any} */ ({
           transports: ['websocket'],
           auth: { uid: user.id, tid: user.tenantId, admin: user.admin },
           extraHeaders: { origin: c.origin },
@@ -161,6 +200,14 @@ async function publish(c) {
   let skipped = 0;
   let fired = 0;
   const seen = (/** @type {string} */ label) => (errorsSeen[label] = (errorsSeen[label] ?? 0) + 1);
+  /** Each attempt, by the wall-clock second it was sent in and its outcome: when the errors happen. @type {Record<string, Record<string, number>>} */
+  const attemptsBySecond = {};
+  const recordAttempt = (/** @type {number} */ sentAt, /** @type {string} */ outcome) => {
+    const bucket = (attemptsBySecond[String(Math.floor(sentAt / 1000))] ??= {});
+    bucket[outcome] = (bucket[outcome] ?? 0) + 1;
+  };
+  /** Publishes given up on, by the wall-clock second of their first attempt. @type {Record<string, number>} */
+  const gaveUpBySecond = {};
   const started = nowMs();
   const total = Math.round((c.rate * c.durationMs) / 1000);
   // Is a slow answer the server's, or this process's own event loop (1,000+ clients beside the publisher)?
@@ -201,19 +248,23 @@ async function publish(c) {
         const sent = nowMs();
         const status = await post(`${c.url}/notifications`, body, { authorization: `Bearer ${c.token}`, 'idempotency-key': k });
         if (typeof status === 'number') answeredMs.push(nowMs() - sent);
+        recordAttempt(sent, typeof status === 'number' ? `HTTP ${status}` : status);
         if (status === 201) return void accepted.push({ k, aud, at: nowMs() });
         seen(typeof status === 'number' ? `HTTP ${status}` : status);
         if (typeof status === 'number' && status >= 400 && status < 500 && status !== 429) break;
       } else {
         const payload = { data: { k, t } };
         const room = tenantWide ? `tenant:${c.tenantId}` : `user:${userId}`;
+        const sent = nowMs();
         const statuses = await Promise.all(c.urls.map((url) => post(`${url}/emit`, { room, event: 'notification:new', payload }, {})));
+        recordAttempt(sent, statuses.includes(201) ? 'HTTP 201' : String(statuses[0]));
         for (const status of statuses) if (status !== 201) seen(typeof status === 'number' ? `HTTP ${status}` : status);
         if (statuses.includes(201)) return void accepted.push({ k, aud, at: nowMs() });
       }
       await sleep(Math.min(1000, 50 * 2 ** attempt) * (0.5 + Math.random()));
     }
     unrecoverable += 1;
+    gaveUpBySecond[String(Math.floor(t / 1000))] = (gaveUpBySecond[String(Math.floor(t / 1000))] ?? 0) + 1;
     if (lastBody && c.token) gaveUp.push({ url: c.url, token: c.token, k, body: lastBody });
   };
 
@@ -241,7 +292,7 @@ async function publish(c) {
     loopDelayMs: { p99: Math.round(loopDelay.percentile(99) / 1e6), max: Math.round(loopDelay.max / 1e6) },
     answeredMs: { p50: answered.p50, p99: answered.p99, max: answered.max, count: answered.count },
   };
-  return { accepted, errorsSeen, unrecoverable, retried, skipped, attempted: fired, self };
+  return { accepted, errorsSeen, unrecoverable, retried, skipped, attempted: fired, self, attemptsBySecond, gaveUpBySecond };
 }
 
 /**
@@ -354,7 +405,15 @@ function report() {
   const stopped = {};
   /** @type {number[]} */
   const replayMs = [];
+  /** @type {{ at: number, ms: number, awayMs: number, admin: boolean, loopMaxMs: number, downAgain: boolean }[]} */
+  const slowReplays = [];
+  /** Notifications handed to the application (first copies), by wall-clock second. @type {Record<string, number>} */
+  const handedBySecond = {};
   for (const t of clients) {
+    for (const handedAt of t.handed.values()) {
+      const second = String(Math.floor(handedAt / 1000));
+      handedBySecond[second] = (handedBySecond[second] ?? 0) + 1;
+    }
     const mine = [...(byUser.get(t.user.id) ?? []), ...(t.user.admin ? tenantWide : [])];
     const keys = new Set(mine.map((a) => a.k));
     expected += mine.length;
@@ -370,7 +429,7 @@ function report() {
     if (!t.connected) downNow += 1;
     if (t.stoppedReason) stopped[t.stoppedReason] = (stopped[t.stoppedReason] ?? 0) + 1;
     longestDownMs = Math.max(longestDownMs, t.longestDownMs, t.downSince !== undefined ? nowMs() - t.downSince : 0);
-    for (const at of t.reconnects) {
+    for (const [r, at] of t.reconnects.entries()) {
       reconnects += 1;
       let worst = 0;
       let complete = true;
@@ -380,11 +439,14 @@ function report() {
         if (handedAt === undefined) complete = false;
         else worst = Math.max(worst, handedAt - at);
       }
-      if (complete) replayMs.push(Math.round(worst));
-      else replaysIncomplete += 1;
+      if (complete) {
+        replayMs.push(Math.round(worst));
+        // Over the target: was this process's own loop lagging meanwhile, or did the client wait on the server?
+        if (worst > SLOW_REPLAY_MS) slowReplays.push({ at: Math.round(at), ms: Math.round(worst), awayMs: Math.round(t.awayMs[r] ?? 0), admin: t.user.admin, loopMaxMs: loopMaxBetween(at, at + worst), downAgain: t.downs.some((d) => d > at && d < at + worst) });
+      } else replaysIncomplete += 1;
     }
   }
-  return { clients: clients.length, expected, delivered, duplicates, unexpected, reconnects, replaysIncomplete, replayMs, longestDownMs: Math.round(longestDownMs), downNow, stopped, downReasons, clientsReset, resetReasons, missing };
+  return { clients: clients.length, expected, delivered, duplicates, unexpected, reconnects, replaysIncomplete, replayMs, slowReplays, loopMaxBySecond: Object.fromEntries(loopMaxBySecond), cpuBySecond: Object.fromEntries(cpuBySecond), handedBySecond, longestDownMs: Math.round(longestDownMs), downNow, stopped, downReasons, clientsReset, resetReasons, missing };
 }
 
 async function closeAll() {

@@ -13,7 +13,10 @@
  *
  * Options: --churn-clients=N, --churn-rate=R (notifications/s), --churn-kill-share=0.01,
  * --churn-kill-every=15000 (ms): by default 1 % of the connections dropped every 15 s;
- * --churn-kinds=ours,bare,bare-csr to run only some.
+ * --churn-kinds=ours,bare,bare-csr to run only some; --churn-publish-from=own (default: the
+ * publishers in processes of their own, as a backend's are) or =clients (in the client
+ * generators, beside thousands of clients, as before session 5); --churn-balancers=N (default
+ * one per 6,000 clients).
  */
 
 const path = require('node:path');
@@ -35,6 +38,46 @@ const ADMIN_SHARE = 0.1;
 const TENANT_SHARE = 0.1;
 const RETRY_BUDGET_MS = 30_000;
 const KINDS = /** @type {const} */ (['ours', 'bare', 'bare-csr']);
+/**
+ * Clients per balancer process. A proxied connection holds two descriptors in the balancer, and
+ * this machine's open-file limit is 20,000 per process (the hard limit cannot be raised here):
+ * one balancer for 10,000 clients ran out of descriptors, and refused clients and publishers
+ * (session 5). So the balancer tier gets a node per 6,000 clients, as a deploy's would.
+ */
+const CLIENTS_PER_BALANCER = 6000;
+
+/**
+ * The balancer tier: `count` balancer processes, each round-robin over both instances; clients
+ * and publishers are spread over them. One `call` reaches every node and merges the answers.
+ * @param {Context} ctx @param {number} count
+ */
+async function startBalancerTier(ctx, count) {
+  /** @type {any[]} */
+  const nodes = [];
+  /** @type {number[]} */
+  const ports = [];
+  for (let i = 0; i < count; i++) {
+    const name = count === 1 ? 'churn-balancer' : `churn-balancer-${i}`;
+    const child = ctx.children.spawnNode({ name, script: path.join(__dirname, 'balancer.js'), env: { PATH: process.env.PATH, HOME: process.env.HOME }, cwd: ctx.results, logFile: path.join(ctx.logs, `${name}.log`), ipc: true });
+    const node = ctx.children.ipcClient(child, name, () => undefined);
+    ports.push(/** @type {any} */ (await node.ready).port);
+    nodes.push(node);
+  }
+  /** @param {string} cmd @param {any} [args] */
+  const call = async (cmd, args) => {
+    const answers = await Promise.all(nodes.map((node) => node.call(cmd, args)));
+    if (cmd === 'cut') return { cut: answers.reduce((n, a) => n + a.cut, 0) };
+    if (cmd === 'counts') {
+      /** @type {Record<string, number>} */
+      const sum = {};
+      for (const a of answers) for (const [port, n] of Object.entries(a)) sum[port] = (sum[port] ?? 0) + /** @type {number} */ (n);
+      return sum;
+    }
+    if (cmd === 'load') return answers;
+    return answers[0];
+  };
+  return { nodes, ports, call };
+}
 
 /**
  * @typedef {{
@@ -185,10 +228,10 @@ function databaseProbe(url) {
 }
 
 /**
- * @param {Context} ctx @param {typeof KINDS[number]} kind @param {any} balancer @param {any[]} generators @param {typeof PLAN.quick} plan
- * @param {{ share: number, everyMs: number }} kill
+ * @param {Context} ctx @param {typeof KINDS[number]} kind @param {Awaited<ReturnType<typeof startBalancerTier>>} balancer @param {any[]} generators @param {any[]} publishers
+ * @param {typeof PLAN.quick} plan @param {{ share: number, everyMs: number }} kill
  */
-async function runKind(ctx, kind, balancer, generators, plan, kill) {
+async function runKind(ctx, kind, balancer, generators, publishers, plan, kill) {
   const start = instanceStarter(ctx, kind);
   const ports = [await ctx.children.freePort(), await ctx.children.freePort()];
   /** @type {(import('node:child_process').ChildProcess | null)[]} */
@@ -200,7 +243,7 @@ async function runKind(ctx, kind, balancer, generators, plan, kill) {
     ctx.step(`churn ${kind}: start A and B`);
     [instances[0], instances[1]] = await Promise.all(ports.map((port, i) => start(`churn-${kind}-${names[i]}-0`, port)));
     await balancer.call('backends', { ports });
-    const balancerUrl = `http://127.0.0.1:${balancer.port}`;
+    const balancerUrls = balancer.ports.map((port) => `http://127.0.0.1:${port}`);
 
     const admins = Math.round(plan.clients * ADMIN_SHARE);
     const users = [
@@ -215,7 +258,7 @@ async function runKind(ctx, kind, balancer, generators, plan, kill) {
           'open',
           {
             kind: kind === 'ours' ? 'ours' : 'bare',
-            url: balancerUrl,
+            urls: balancerUrls,
             namespace: ctx.namespace,
             origin: ctx.origin,
             users: users.filter((_, j) => j % generators.length === i),
@@ -238,15 +281,15 @@ async function runKind(ctx, kind, balancer, generators, plan, kill) {
     const userIds = users.filter((u) => !u.admin).map((u) => u.id);
     const cap = Math.round((plan.rate * (plan.steadyMs + 2 * plan.betweenMs + plan.tailMs + 120_000)) / 1000);
     ctx.step(`churn ${kind}: publish ${plan.rate}/s, cut ${kill.share * 100} % every ${kill.everyMs / 1000} s, rolling restart`);
-    const publishing = generators.map((g, i) =>
+    const publishing = publishers.map((g, i) =>
       g.call(
         'publish',
         {
           kind: kind === 'ours' ? 'ours' : 'bare',
-          url: balancerUrl,
+          url: balancerUrls[i % balancerUrls.length],
           urls: ports.map((port) => `http://127.0.0.1:${port}`),
           token: ctx.publisherToken(i),
-          rate: plan.rate / generators.length,
+          rate: plan.rate / publishers.length,
           durationMs: (cap / plan.rate) * 1000,
           userIds,
           tenantId: ctx.db.tenantId,
@@ -263,13 +306,18 @@ async function runKind(ctx, kind, balancer, generators, plan, kill) {
       balancer.call('cut', { share: kill.share }).then((/** @type {{ cut: number }} */ r) => (cuts += r.cut), () => undefined);
     }, kill.everyMs);
 
+    /** Wall-clock moments of the storm, for the timeline: what went wrong when. @type {{ at: number, mark: string }[]} */
+    const marks = [{ at: Date.now(), mark: 'publishing starts' }];
     const restart = async (/** @type {number} */ i, /** @type {number} */ round_) => {
       const before = await balancer.call('counts');
       const at = Date.now();
+      marks.push({ at, mark: `${names[i]} SIGTERM` });
       await ctx.children.stopChild(/** @type {any} */ (instances[i]), 15_000);
       const stoppedMs = Date.now() - at;
+      marks.push({ at: Date.now(), mark: `${names[i]} exited` });
       const during = await balancer.call('counts');
       instances[i] = await start(`churn-${kind}-${names[i]}-${round_}`, ports[i]);
+      marks.push({ at: Date.now(), mark: `${names[i]} ready` });
       const phase = { instance: names[i], stoppedInMs: stoppedMs, downToReadyMs: Date.now() - at, readinessAnswers: /** @type {any} */ (instances[i]).readinessAnswers, connectionsBefore: before, connectionsWhileDown: during };
       phases.push(phase);
       ctx.log(`churn ${kind}: ${names[i]} SIGTERM → exit ${stoppedMs} ms, → ready again ${phase.downToReadyMs} ms (readiness ${JSON.stringify(phase.readinessAnswers)}); connections before ${JSON.stringify(before)}, while down ${JSON.stringify(during)}`);
@@ -279,7 +327,8 @@ async function runKind(ctx, kind, balancer, generators, plan, kill) {
     await sleep(plan.betweenMs);
     await restart(1, 1);
     await sleep(plan.tailMs);
-    await Promise.all(generators.map((g) => g.call('stopPublish')));
+    marks.push({ at: Date.now(), mark: 'publishing stops' });
+    await Promise.all(publishers.map((g) => g.call('stopPublish')));
     const published = await Promise.all(publishing);
     clearInterval(cutter);
     const resources = stopSampling();
@@ -291,7 +340,7 @@ async function runKind(ctx, kind, balancer, generators, plan, kill) {
     /** @type {Record<string, number>} */
     const retriedAfterStorm = {};
     if (kind === 'ours') {
-      for (const r of await Promise.all(generators.map((g) => g.call('recover', {}, 120_000)))) for (const [label, n] of Object.entries(r)) retriedAfterStorm[label] = (retriedAfterStorm[label] ?? 0) + /** @type {number} */ (n);
+      for (const r of await Promise.all(publishers.map((g) => g.call('recover', {}, 120_000)))) for (const [label, n] of Object.entries(r)) retriedAfterStorm[label] = (retriedAfterStorm[label] ?? 0) + /** @type {number} */ (n);
     }
 
     ctx.step(`churn ${kind}: drain`);
@@ -345,6 +394,13 @@ async function runKind(ctx, kind, balancer, generators, plan, kill) {
       },
       // Each load generator over the publishing run: its CPU, its event-loop delay, how long answered POSTs took.
       generators: published.map((p) => p.self),
+      publishersApart: publishers !== generators,
+      clientGeneratorLoopMs: reports.map((r) => {
+        const s = summarize(Object.entries(r.loopMaxBySecond ?? {}).filter(([second]) => Number(second) * 1000 >= marks[0].at && Number(second) * 1000 < marks[marks.length - 1].at).map(([, ms]) => /** @type {number} */ (ms)));
+        return { p50: s.p50, p99: s.p99, max: s.max, seconds: s.count };
+      }),
+      timeline: timeline(marks, published, reports),
+      slowReplays: slowReplaySummary(reports),
       databaseSelect1Ms,
       balancerLoad,
       serverMetrics,
@@ -361,6 +417,62 @@ async function runKind(ctx, kind, balancer, generators, plan, kill) {
   }
 }
 
+/**
+ * The storm cut into its phases (steady, each instance draining, down and booting, the rest): per
+ * phase, the publishers' attempts by outcome and given-up publishes (by their first attempt), the
+ * generators' worst loop delay, and the slow replays (> 1 s) that started in it.
+ * @param {{ at: number, mark: string }[]} marks @param {any[]} published @param {any[]} reports
+ */
+function timeline(marks, published, reports) {
+  const sorted = [...marks].sort((x, y) => x.at - y.at);
+  return sorted.map((mark, i) => {
+    const from = mark.at;
+    const to = sorted[i + 1]?.at ?? Infinity;
+    const inPhase = (/** @type {number} */ ms) => ms >= from && ms < to;
+    /** @type {Record<string, number>} */
+    const attempts = {};
+    let gaveUp = 0;
+    for (const p of published) {
+      for (const [second, outcomes] of Object.entries(p.attemptsBySecond ?? {})) {
+        if (!inPhase(Number(second) * 1000)) continue;
+        for (const [label, n] of Object.entries(outcomes)) attempts[label] = (attempts[label] ?? 0) + /** @type {number} */ (n);
+      }
+      for (const [second, n] of Object.entries(p.gaveUpBySecond ?? {})) if (inPhase(Number(second) * 1000)) gaveUp += /** @type {number} */ (n);
+    }
+    const loopMaxMs = reports.map((r) => Math.max(0, ...Object.entries(r.loopMaxBySecond ?? {}).filter(([second]) => inPhase(Number(second) * 1000)).map(([, ms]) => /** @type {number} */ (ms))));
+    const slow = reports.flatMap((r) => r.slowReplays ?? []).filter((x) => inPhase(x.at));
+    // Whole seconds inside the phase: the client generators' CPU and the copies they handed over.
+    const total = (/** @type {(r: any) => Record<string, number>} */ of) => reports.reduce((n, r) => n + Object.entries(of(r) ?? {}).reduce((m, [second, v]) => m + (Number(second) * 1000 >= from && (Number(second) + 1) * 1000 <= to ? v : 0), 0), 0);
+    const wholeSeconds = Number.isFinite(to) ? Math.max(0, Math.floor(to / 1000) - Math.ceil(from / 1000)) : 0;
+    const cpuMs = total((r) => r.cpuBySecond);
+    const handed = total((r) => r.handedBySecond);
+    return {
+      phase: `${mark.mark} → ${sorted[i + 1]?.mark ?? 'end'}`,
+      seconds: Number.isFinite(to) ? round((to - from) / 1000, 1) : null,
+      attempts,
+      gaveUp,
+      generatorLoopMaxMs: loopMaxMs,
+      slowReplays: slow.length,
+      clientGeneratorCores: wholeSeconds > 0 ? round(cpuMs / 1000 / wholeSeconds, 2) : null,
+      handedPerSecond: wholeSeconds > 0 ? Math.round(handed / wholeSeconds) : null,
+    };
+  });
+}
+
+/**
+ * Replays over 1 s: how many, how long those clients had been away, how many of them the client spent partly disconnected again
+ * (cut or drained mid-catch-up) or while its own generator's loop lagged at least half as long.
+ * @param {any[]} reports
+ */
+function slowReplaySummary(reports) {
+  const slow = reports.flatMap((r) => r.slowReplays ?? []);
+  const downAgain = slow.filter((x) => x.downAgain).length;
+  const generatorLag = slow.filter((x) => !x.downAgain && x.loopMaxMs * 2 >= x.ms).length;
+  // How long those clients had been away (the longer, the more pages to catch up), and how many read the tenant stream too.
+  const away = summarize(slow.map((x) => x.awayMs));
+  return { count: slow.length, downAgain, generatorLoopLagged: generatorLag, neither: slow.length - downAgain - generatorLag, admins: slow.filter((x) => x.admin).length, loopMaxMs: summarize(slow.map((x) => x.loopMaxMs)), awayMs: { p50: away.p50, p99: away.p99, max: away.max } };
+}
+
 /** @param {string} kind @param {any} r */
 function churnLine(kind, r) {
   return (
@@ -368,7 +480,8 @@ function churnLine(kind, r) {
     `replay p50 ${r.replayMs.p50} p99 ${r.replayMs.p99} max ${r.replayMs.max} ms (${r.replayMs.count} reconnects whole, ${r.replayMs.incomplete} never), ` +
     `publish errors seen ${JSON.stringify(r.published.errorsSeen)}, unrecoverable ${r.published.unrecoverable} (once more after the storm: ${JSON.stringify(r.published.retriedAfterStorm)}), longest without a connection ${r.longestWithoutConnectionMs} ms (${r.disconnectedAtEnd} down at the end, stopped ${JSON.stringify(r.clientsStopped)}), clients told reset ${r.clientsReset} ${JSON.stringify(r.resetReasons)}, copies not handed ${JSON.stringify(r.missingCopies)}, ` +
     `server ${r.server.cores} cores, peak RSS ${r.server.peakRssMiB} MiB (both instances); ` +
-    `generators ${JSON.stringify(r.generators)}, PostgreSQL SELECT 1 ${JSON.stringify(r.databaseSelect1Ms)} ms, balancer ${JSON.stringify(r.balancerLoad)}, instances ${JSON.stringify(r.serverMetrics)}, after the restarts ${JSON.stringify(r.connectionsAfter)}`
+    `slow replays ${JSON.stringify(r.slowReplays)}, ${r.publishersApart ? 'publishers apart' : 'publishers in the client generators'} ${JSON.stringify(r.generators)}, timeline ${JSON.stringify(r.timeline)}, ` +
+    `client generators' loop delay (per-second max over the storm) ${JSON.stringify(r.clientGeneratorLoopMs)}, PostgreSQL SELECT 1 ${JSON.stringify(r.databaseSelect1Ms)} ms, balancer ${JSON.stringify(r.balancerLoad)}, instances ${JSON.stringify(r.serverMetrics)}, after the restarts ${JSON.stringify(r.connectionsAfter)}`
   );
 }
 
@@ -378,10 +491,7 @@ async function scenarioChurn(ctx) {
   plan.clients = Math.min(numberOption('churn-clients', plan.clients), ctx.db.users.length + ctx.db.admins.length - ctx.generatorCount);
   plan.rate = numberOption('churn-rate', plan.rate);
   const kill = { share: Math.min(1, numberOption('churn-kill-share', 0.01)), everyMs: numberOption('churn-kill-every', 15_000) };
-  const balancerChild = ctx.children.spawnNode({ name: 'churn-balancer', script: path.join(__dirname, 'balancer.js'), env: { PATH: process.env.PATH, HOME: process.env.HOME }, cwd: ctx.results, logFile: path.join(ctx.logs, 'churn-balancer.log'), ipc: true });
-  const balancerIpc = ctx.children.ipcClient(balancerChild, 'churn-balancer', () => undefined);
-  const { port } = /** @type {any} */ (await balancerIpc.ready);
-  const balancer = { ...balancerIpc, port };
+  const balancer = await startBalancerTier(ctx, numberOption('churn-balancers', Math.max(1, Math.ceil(plan.clients / CLIENTS_PER_BALANCER))));
   const generators = [];
   for (let i = 0; i < ctx.generatorCount; i++) {
     const name = `churn-gen-${i}`;
@@ -390,8 +500,22 @@ async function scenarioChurn(ctx) {
     await client.ready;
     generators.push(client);
   }
+  // A backend's publisher does not share its event loop with thousands of browsers: by default
+  // the publishers get processes of their own (same script, no clients), so a late 201 is the
+  // gateway's and not a client generator's lag (session 4's full run: 15 s loop delay p99 there).
+  const publishFrom = option('churn-publish-from') === 'clients' ? 'clients' : 'own';
+  const publishers = [];
+  if (publishFrom === 'own') {
+    for (let i = 0; i < ctx.generatorCount; i++) {
+      const name = `churn-pub-${i}`;
+      const child = ctx.children.spawnNode({ name, script: path.join(__dirname, 'churn-generator.js'), args: [name], env: { PATH: process.env.PATH, HOME: process.env.HOME, NODE_ENV: 'production' }, cwd: ctx.root, logFile: path.join(ctx.logs, `${name}.log`), ipc: true });
+      const client = ctx.children.ipcClient(child, name, () => undefined);
+      await client.ready;
+      publishers.push(client);
+    }
+  } else publishers.push(...generators);
   /** @type {Record<string, any>} */
-  const out = { plan, kill, adminShare: ADMIN_SHARE, tenantShare: TENANT_SHARE };
+  const out = { plan, kill, adminShare: ADMIN_SHARE, tenantShare: TENANT_SHARE, publishFrom, balancers: balancer.nodes.length };
   try {
     const only = option('churn-kinds')?.split(',');
     for (const kind of KINDS.filter((k) => !only || only.includes(k))) {
@@ -400,14 +524,14 @@ async function scenarioChurn(ctx) {
         continue;
       }
       try {
-        out[kind] = await runKind(ctx, kind, balancer, generators, plan, kill);
+        out[kind] = await runKind(ctx, kind, balancer, generators, publishers, plan, kill);
       } catch (error) {
         ctx.log(`churn ${kind} failed: ${error instanceof Error ? error.stack : String(error)}`);
         out[kind] = { error: error instanceof Error ? error.message : String(error) };
       }
     }
   } finally {
-    await Promise.all([...generators, balancerIpc].map((g) => g.call('exit', {}, 5000).catch(() => undefined)));
+    await Promise.all([...new Set([...generators, ...publishers]), ...balancer.nodes].map((g) => g.call('exit', {}, 5000).catch(() => undefined)));
   }
   return out;
 }

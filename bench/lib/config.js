@@ -12,7 +12,8 @@ const USAGE = `usage: npm run bench [-- --quick] [-- --only=1,3] [-- --publish] 
   --only=1,3       run only these scenarios (1 connections, 2 delivery, 3 fan-out, 4 Redis, 5 SSE, 6 publishing, 7 churn)
   --publish        only scenario 6, without the profile
   --churn          only scenario 7: churn and a rolling restart (--churn-clients=N, --churn-rate=R,
-                   --churn-kill-share=0.01, --churn-kill-every=15000, --churn-kinds=ours,bare,bare-csr)
+                   --churn-kill-share=0.01, --churn-kill-every=15000, --churn-kinds=ours,bare,bare-csr,
+                   --churn-balancers=N (default one per 6,000 clients), --churn-publish-from=own|clients)
   --store          only the store growth run: its own database filled to 1M then 10M rows
                    (--quick: 1M then 3M; --store-sizes=1000000,3000000)
   --no-profile     skip the CPU profile (a full run takes one by default)
