@@ -1,4 +1,5 @@
 import { ValidationPipe, type ArgumentMetadata } from '@nestjs/common';
+import { getMetadataStorage, validateSync, type ValidationError, type ValidatorOptions } from 'class-validator';
 import { ApiError } from './errors/api-error.js';
 import { toFieldErrors } from './errors/validation-errors.js';
 
@@ -41,6 +42,31 @@ class BoundedValidationPipe extends ValidationPipe {
     }
     return super.transform(value, metadata);
   }
+
+  /**
+   * The same rules and errors, checked synchronously: the async path costs a promise chain per
+   * rule (a share of every publish's CPU). validateSync skips async rules, so a class that has
+   * one keeps the async path.
+   */
+  protected override validate(object: object, validatorOptions?: ValidatorOptions): Promise<ValidationError[]> | ValidationError[] {
+    if (hasAsyncRule(object.constructor)) return super.validate(object, validatorOptions);
+    return validateSync(object, validatorOptions);
+  }
+}
+
+const ASYNC_RULES = new WeakMap<Function, boolean>();
+
+/** Whether a class (its own properties; nested classes answer for themselves) has an async rule. */
+export function hasAsyncRule(target: Function): boolean {
+  let known = ASYNC_RULES.get(target);
+  if (known === undefined) {
+    const storage = getMetadataStorage();
+    known = storage
+      .getTargetValidationMetadatas(target, '', true, false)
+      .some((rule) => storage.getTargetValidatorConstraints(rule.constraintCls).some((constraint) => constraint.async));
+    ASYNC_RULES.set(target, known);
+  }
+  return known;
 }
 
 function isObject(value: unknown): value is object {
