@@ -24,7 +24,7 @@ const { round } = require('./lib/util.js');
 const report = require('./lib/report.js');
 const { scenarioPublish, publishLines } = require('./publish/scenario.js');
 const { scenarioChurn, churnLines } = require('./churn/scenario.js');
-const { ADMIN_COUNT, ADMIN_DB_URL, CONFIG, GENERATORS, JWT_SECRET, LOGS, NAMESPACE, ONLY, ORIGIN, PROFILE, QUICK, REDIS_PREFIX, REDIS_URL, RESULTS, ROOT, STAMP, USAGE, USER_COUNT, flag, option } = require('./lib/config.js');
+const { ADMIN_COUNT, ADMIN_DB_URL, CONFIG, GENERATORS, PUBLISH_PHASES, JWT_SECRET, LOGS, NAMESPACE, ONLY, ORIGIN, PROFILE, QUICK, REDIS_PREFIX, REDIS_URL, RESULTS, ROOT, STAMP, USAGE, USER_COUNT, flag, option } = require('./lib/config.js');
 const { addressesOf, closeAllConnections, connectAll, publisherToken, startGenerators, userList } = require('./lib/fleet.js');
 const { cleanup, installLifecycle, pruneLogs, bench, timeLeft } = require('./lib/lifecycle.js');
 const { runRate } = require('./lib/measure.js');
@@ -79,7 +79,7 @@ async function main() {
     [4, 'redis', 'scenario 4: delivery across two instances through Redis', scenarioRedis],
     [5, 'sse', 'scenario 5: SSE fan-out', scenarioSse],
     [6, 'publish', 'scenario 6: publishing beside a floor server (REST rates, batches, in-process sendMany)', () =>
-      scenarioPublish({ quick: QUICK, log, step, timeLeft, children, logs: LOGS, results: RESULTS, root: ROOT, db, jwtSecret: JWT_SECRET, publisherToken, startOurs, stopServer, connectAll, closeAllConnections, runRate, userList, redisEnv: { REDIS_URL, REDIS_KEY_PREFIX: `${REDIS_PREFIX}two` } })],
+      scenarioPublish({ quick: QUICK, phases: PUBLISH_PHASES, log, step, timeLeft, children, logs: LOGS, results: RESULTS, root: ROOT, db, jwtSecret: JWT_SECRET, publisherToken, startOurs, stopServer, connectAll, closeAllConnections, runRate, userList, redisEnv: { REDIS_URL, REDIS_KEY_PREFIX: `${REDIS_PREFIX}two` } })],
     [7, 'churn', 'scenario 7: churn and a rolling restart of two instances (ours, bare socket.io, bare with connection state recovery)', () =>
       scenarioChurn({ quick: QUICK, log, step, timeLeft, children, logs: LOGS, results: RESULTS, root: ROOT, db, jwtSecret: JWT_SECRET, publisherToken, oursEnv, generatorCount: GENERATORS, addressesOf, origin: ORIGIN, namespace: NAMESPACE, redisUrl: REDIS_URL, redisPrefix: REDIS_PREFIX })],
   ]);

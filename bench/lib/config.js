@@ -11,6 +11,9 @@ const USAGE = `usage: npm run bench [-- --quick] [-- --only=1,3] [-- --publish] 
   --quick          small sizes, about two minutes (the CI-sized run)
   --only=1,3       run only these scenarios (1 connections, 2 delivery, 3 fan-out, 4 Redis, 5 SSE, 6 publishing, 7 churn)
   --publish        only scenario 6, without the profile
+  --publish-phases=single,batch,sendmany,two
+                   scenario 6's phases to run (default all): REST singles, HTTP batches,
+                   in-process sendMany, two instances at once
   --churn          only scenario 7: churn and a rolling restart (--churn-clients=N, --churn-rate=R,
                    --churn-kill-share=0.01, --churn-kill-every=15000, --churn-kinds=ours,bare,bare-csr,
                    --churn-balancers=N (default one per 6,000 clients), --churn-publish-from=own|clients)
@@ -35,6 +38,7 @@ const QUICK = flag('quick');
 const ONLY = flag('churn') ? [7] : flag('publish') ? [6] : (option('only')?.split(',').map(Number) ?? (QUICK ? [1, 2, 3, 4, 5, 6] : [1, 2, 3, 4, 5, 6, 7]));
 const PROFILE = flag('profile') || (!QUICK && !flag('no-profile') && !flag('publish'));
 const GENERATORS = Math.max(2, Number(option('generators') ?? 2));
+const PUBLISH_PHASES = new Set(option('publish-phases')?.split(',') ?? ['single', 'batch', 'sendmany', 'two']);
 
 const CONFIG = QUICK
   ? {
@@ -86,6 +90,7 @@ module.exports = {
   ONLY,
   PROFILE,
   GENERATORS,
+  PUBLISH_PHASES,
   ADDRESSES_PER_GENERATOR: 4,
   CONFIG,
   USER_COUNT: Math.max(...CONFIG.connections.sizes, CONFIG.delivery.receivers, CONFIG.redis.receivers),

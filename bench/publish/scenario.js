@@ -23,7 +23,7 @@ const { holdFigures, holdBetween } = require('./lock-hold.js');
 
 /**
  * @typedef {{
- *   quick: boolean, log: (m: string) => void, step: (label: string) => void, timeLeft: () => number,
+ *   quick: boolean, phases: Set<string>, log: (m: string) => void, step: (label: string) => void, timeLeft: () => number,
  *   children: typeof import('../lib/children.js'), logs: string, results: string, root: string,
  *   db: { url: string, tenantId: string, users: { id: string }[], admins: { id: string }[] },
  *   jwtSecret: string, publisherToken: (i: number) => string, redisEnv: Record<string, string>,
@@ -157,88 +157,104 @@ async function scenarioPublish(ctx) {
   const plan = ctx.quick ? PLAN.quick : PLAN.full;
   const ours = await ctx.startOurs('ours-publish');
   const floor = await startFloor(ctx);
-  const result = /** @type {Record<string, any>} */ ({ plan });
+  const result = /** @type {Record<string, any>} */ ({ plan, phases: [...ctx.phases] });
   try {
     // a) single REST publishes, the gateway and the floor alternating per rate
-    ctx.step('publish: receivers');
-    const users = ctx.userList(plan.receivers);
-    const onOurs = await ctx.connectAll('ours', ours.url, users);
-    const onFloor = await ctx.connectAll('bare', floor.url, users);
-    ctx.log(`publish: ${onOurs.ok} receivers on the gateway, ${onFloor.ok} on the floor`);
-    result.single = [];
-    for (const rate of plan.rates) {
-      if (ctx.timeLeft() < 2 * (plan.warmupMs + plan.durationMs + 2 * plan.drainMs) + 20_000) {
-        result.single.push({ rate, skipped: 'not enough time left before the deadline' });
-        continue;
-      }
-      const row = /** @type {Record<string, any>} */ ({ rate });
-      for (const [kind, server, targets] of /** @type {const} */ ([
-        ['bare', floor, onFloor.connectedIds],
-        ['ours', ours, onOurs.connectedIds],
-      ])) {
-        ctx.step(`publish ${kind === 'ours' ? 'gateway' : 'floor'} ${rate}/s: warm-up`);
-        await ctx.runRate({ kind, publishUrl: server.url, targets, rate: Math.min(rate, plan.warmupRate), durationMs: plan.warmupMs, keyPrefix: `w-${kind}-${rate}`, drainMs: plan.drainMs });
-        ctx.step(`publish ${kind === 'ours' ? 'gateway' : 'floor'} ${rate}/s`);
-        const run = await ctx.runRate({ kind, publishUrl: server.url, targets, rate, durationMs: plan.durationMs, keyPrefix: `p-${kind}-${rate}`, drainMs: plan.drainMs, servers: [server] });
-        row[kind === 'ours' ? 'gateway' : 'floor'] = {
-          sustainedRate: run.sustainedRate,
-          published: run.published,
-          attempted: run.attempted,
-          lost: run.lost,
-          unsent: run.skippedOverInFlightCap,
-          failed: run.publishFailed,
-          latencyMs: run.latencyMs,
-          httpMs: run.httpMs,
-          // Server CPU (from /proc) per 201: depends much less on the machine's other load than rates do.
-          cpuMsPerPublish: run.serverCpuMsPerNotification?.[0] ?? null,
-          // Cores the server used over the phase: below 1, a single-threaded server was starved of CPU, not saturated.
-          cpuCores: run.serverCpuUtilization?.[0] ?? null,
-        };
-      }
-      row.sustainedRatio = ratio(row.gateway.sustainedRate, row.floor.sustainedRate);
-      row.p99Ratio = ratio(row.gateway.latencyMs.p99, row.floor.latencyMs.p99);
-      row.cpuRatio = ratio(row.gateway.cpuMsPerPublish, row.floor.cpuMsPerPublish);
-      ctx.log(
-        `publish ${rate}/s: gateway ${row.gateway.sustainedRate}/s p99 ${row.gateway.latencyMs.p99} ms lost ${row.gateway.lost} unsent ${row.gateway.unsent}; ` +
-          `floor ${row.floor.sustainedRate}/s p99 ${row.floor.latencyMs.p99} ms; ratio ${row.sustainedRatio}`,
-      );
-      result.single.push(row);
-    }
-    result.lockAfterSingle = await lockHoldOf(ours.url);
-    await ctx.closeAllConnections();
-
+    if (ctx.phases.has('single')) await singlePublishes(ctx, plan, ours, floor, result);
     // b) batches over HTTP
-    const targets = ctx.db.users.slice(0, plan.receivers).map((u) => u.id);
-    const bulk = await startBulkChild(ctx, 'bulk-load');
-    try {
-      ctx.step('publish: HTTP batches');
-      const b = plan.batch;
-      const { warmupMs, openRate, ...closed } = b;
-      /** @param {'floor'|'ours'} kind @param {any} server */
-      const batches = async (kind, server) => {
-        const base = { kind, url: server.url, token: kind === 'ours' ? ctx.publisherToken(0) : undefined, targets, ...closed };
-        await bulk.call('httpBatch', { ...base, durationMs: warmupMs }, warmupMs + 60_000);
-        const before = kind === 'ours' ? await lockHoldOf(server.url) : null;
-        const saturated = await bulk.call('httpBatch', base, b.durationMs + 60_000);
-        const open = await bulk.call('httpBatch', { ...base, rate: openRate }, b.durationMs + 60_000);
-        return { saturated, open, lock: before ? holdBetween(before, await lockHoldOf(server.url)) : undefined };
-      };
-      const floorBatch = await batches('floor', floor);
-      const oursBatch = await batches('ours', ours);
-      result.batch = { gateway: oursBatch.saturated, floor: floorBatch.saturated, ratio: ratio(/** @type {any} */ (oursBatch.saturated).rowsPerSec, /** @type {any} */ (floorBatch.saturated).rowsPerSec) };
-      result.batchOpen = { offeredRowsPerSec: openRate, gateway: oursBatch.open, floor: floorBatch.open };
-      ctx.log(`publish batches of ${b.size}: gateway ${result.batch.gateway.rowsPerSec}/s p99 ${result.batch.gateway.batchMs.p99} ms; floor ${result.batch.floor.rowsPerSec}/s; ratio ${result.batch.ratio}`);
-      ctx.log(`publish batches of ${b.size} offered ${openRate}/s: gateway ${result.batchOpen.gateway.rowsPerSec}/s p99 ${result.batchOpen.gateway.batchMs.p99} ms; floor p99 ${result.batchOpen.floor.batchMs.p99} ms`);
-      result.lockAfterBatches = oursBatch.lock;
-    } finally {
-      await bulk.call('exit', {}, 5000).catch(() => undefined);
-    }
+    if (ctx.phases.has('batch')) await httpBatches(ctx, plan, ours, floor, result);
   } finally {
     await ctx.stopServer(ours);
     await ctx.stopServer(floor);
   }
-
   // c) in-process sendMany, with no HTTP server of ours running meanwhile
+  if (ctx.phases.has('sendmany')) await inProcessSendMany(ctx, plan, result);
+  // e) two instances at once, beside the old design's advisory lock
+  if (ctx.phases.has('two')) await twoInstancePhase(ctx, plan, result);
+  return result;
+}
+
+/** @param {Context} ctx @param {any} plan @param {any} ours @param {any} floor @param {Record<string, any>} result */
+async function singlePublishes(ctx, plan, ours, floor, result) {
+  ctx.step('publish: receivers');
+  const users = ctx.userList(plan.receivers);
+  const onOurs = await ctx.connectAll('ours', ours.url, users);
+  const onFloor = await ctx.connectAll('bare', floor.url, users);
+  ctx.log(`publish: ${onOurs.ok} receivers on the gateway, ${onFloor.ok} on the floor`);
+  result.single = [];
+  for (const rate of plan.rates) {
+    if (ctx.timeLeft() < 2 * (plan.warmupMs + plan.durationMs + 2 * plan.drainMs) + 20_000) {
+      result.single.push({ rate, skipped: 'not enough time left before the deadline' });
+      continue;
+    }
+    const row = /** @type {Record<string, any>} */ ({ rate });
+    for (const [kind, server, targets] of /** @type {const} */ ([
+      ['bare', floor, onFloor.connectedIds],
+      ['ours', ours, onOurs.connectedIds],
+    ])) {
+      ctx.step(`publish ${kind === 'ours' ? 'gateway' : 'floor'} ${rate}/s: warm-up`);
+      await ctx.runRate({ kind, publishUrl: server.url, targets, rate: Math.min(rate, plan.warmupRate), durationMs: plan.warmupMs, keyPrefix: `w-${kind}-${rate}`, drainMs: plan.drainMs });
+      ctx.step(`publish ${kind === 'ours' ? 'gateway' : 'floor'} ${rate}/s`);
+      const run = await ctx.runRate({ kind, publishUrl: server.url, targets, rate, durationMs: plan.durationMs, keyPrefix: `p-${kind}-${rate}`, drainMs: plan.drainMs, servers: [server] });
+      row[kind === 'ours' ? 'gateway' : 'floor'] = {
+        sustainedRate: run.sustainedRate,
+        published: run.published,
+        attempted: run.attempted,
+        lost: run.lost,
+        unsent: run.skippedOverInFlightCap,
+        failed: run.publishFailed,
+        latencyMs: run.latencyMs,
+        httpMs: run.httpMs,
+        // Server CPU (from /proc) per 201: depends much less on the machine's other load than rates do.
+        cpuMsPerPublish: run.serverCpuMsPerNotification?.[0] ?? null,
+        // Cores the server used over the phase: below 1, a single-threaded server was starved of CPU, not saturated.
+        cpuCores: run.serverCpuUtilization?.[0] ?? null,
+      };
+    }
+    row.sustainedRatio = ratio(row.gateway.sustainedRate, row.floor.sustainedRate);
+    row.p99Ratio = ratio(row.gateway.latencyMs.p99, row.floor.latencyMs.p99);
+    row.cpuRatio = ratio(row.gateway.cpuMsPerPublish, row.floor.cpuMsPerPublish);
+    ctx.log(
+      `publish ${rate}/s: gateway ${row.gateway.sustainedRate}/s p99 ${row.gateway.latencyMs.p99} ms lost ${row.gateway.lost} unsent ${row.gateway.unsent}; ` +
+        `floor ${row.floor.sustainedRate}/s p99 ${row.floor.latencyMs.p99} ms; ratio ${row.sustainedRatio}`,
+    );
+    result.single.push(row);
+  }
+  result.lockAfterSingle = await lockHoldOf(ours.url);
+  await ctx.closeAllConnections();
+}
+
+/** @param {Context} ctx @param {any} plan @param {any} ours @param {any} floor @param {Record<string, any>} result */
+async function httpBatches(ctx, plan, ours, floor, result) {
+  const targets = ctx.db.users.slice(0, plan.receivers).map((u) => u.id);
+  const bulk = await startBulkChild(ctx, 'bulk-load');
+  try {
+    ctx.step('publish: HTTP batches');
+    const b = plan.batch;
+    const { warmupMs, openRate, ...closed } = b;
+    /** @param {'floor'|'ours'} kind @param {any} server */
+    const batches = async (kind, server) => {
+      const base = { kind, url: server.url, token: kind === 'ours' ? ctx.publisherToken(0) : undefined, targets, ...closed };
+      await bulk.call('httpBatch', { ...base, durationMs: warmupMs }, warmupMs + 60_000);
+      const before = kind === 'ours' ? await lockHoldOf(server.url) : null;
+      const saturated = await bulk.call('httpBatch', base, b.durationMs + 60_000);
+      const open = await bulk.call('httpBatch', { ...base, rate: openRate }, b.durationMs + 60_000);
+      return { saturated, open, lock: before ? holdBetween(before, await lockHoldOf(server.url)) : undefined };
+    };
+    const floorBatch = await batches('floor', floor);
+    const oursBatch = await batches('ours', ours);
+    result.batch = { gateway: oursBatch.saturated, floor: floorBatch.saturated, ratio: ratio(/** @type {any} */ (oursBatch.saturated).rowsPerSec, /** @type {any} */ (floorBatch.saturated).rowsPerSec) };
+    result.batchOpen = { offeredRowsPerSec: openRate, gateway: oursBatch.open, floor: floorBatch.open };
+    ctx.log(`publish batches of ${b.size}: gateway ${result.batch.gateway.rowsPerSec}/s p99 ${result.batch.gateway.batchMs.p99} ms; floor ${result.batch.floor.rowsPerSec}/s; ratio ${result.batch.ratio}`);
+    ctx.log(`publish batches of ${b.size} offered ${openRate}/s: gateway ${result.batchOpen.gateway.rowsPerSec}/s p99 ${result.batchOpen.gateway.batchMs.p99} ms; floor p99 ${result.batchOpen.floor.batchMs.p99} ms`);
+    result.lockAfterBatches = oursBatch.lock;
+  } finally {
+    await bulk.call('exit', {}, 5000).catch(() => undefined);
+  }
+}
+
+/** @param {Context} ctx @param {any} plan @param {Record<string, any>} result */
+async function inProcessSendMany(ctx, plan, result) {
   const inProcess = await startBulkChild(ctx, 'in-process');
   try {
     ctx.step('publish: in-process sendMany');
@@ -257,8 +273,10 @@ async function scenarioPublish(ctx) {
   } finally {
     await inProcess.call('exit', {}, 5000).catch(() => undefined);
   }
+}
 
-  // e) two instances at once, beside the old design's advisory lock
+/** @param {Context} ctx @param {any} plan @param {Record<string, any>} result */
+async function twoInstancePhase(ctx, plan, result) {
   if (ctx.timeLeft() > 4 * (plan.two.warmupMs + plan.two.durationMs) + 25_000) {
     result.twoInstances = await twoInstances(ctx, plan, ctx.db.users.slice(0, plan.receivers).map((u) => u.id));
     const two = result.twoInstances;
@@ -269,7 +287,6 @@ async function scenarioPublish(ctx) {
   } else {
     result.twoInstances = { skipped: 'not enough time left before the deadline' };
   }
-  return result;
 }
 
 /** A few console lines for the end-of-run table. @param {any} r */

@@ -68,7 +68,8 @@ export class NotificationFanout {
 
   publish<E extends DeliverableEvent>(room: string, event: E, payload: EventPayload<E>, exceptSocketId?: string): void {
     const namespace = this.namespace;
-    if (namespace) {
+    // Alone, with nobody in the room here, nobody can receive it: skip the packet's encoding.
+    if (namespace && (this.clustered || namespace.adapter.rooms.has(room))) {
       const target = exceptSocketId ? namespace.to(room).except(exceptSocketId) : namespace.to(room);
       (target.emit as (event: string, payload: unknown) => boolean)(event, payload);
       if (this.clustered) this.serverSideEmit(STREAM_CHANNEL, room, event, payload, exceptSocketId ?? null);

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { NotificationScope, NotificationView } from '@notify-gateway/contracts';
 import { MetricsService } from '../observability/metrics.service.js';
 import { NotificationFanout } from './notification-fanout.js';
 import { NotificationRepository, type PreparedNotification, type StoredNotification } from './notification.repository.js';
@@ -18,7 +19,7 @@ interface Request {
   /** The streams its items go to. */
   streams: string[];
   submittedAt: bigint;
-  resolve(stored: (StoredNotification | null)[]): void;
+  resolve(stored: (NotificationView | null)[]): void;
   reject(error: unknown): void;
 }
 
@@ -51,9 +52,10 @@ export class NotificationWriter {
 
   /**
    * Stores `items` (in one transaction with whatever else is in the group), emits them, and
-   * resolves with each stored row in item order; null where the idempotency key was taken.
+   * resolves with each stored notification as emitted, in item order; null where the
+   * idempotency key was taken. The views are the emitted payloads: copy before changing one.
    */
-  write(items: PreparedNotification[]): Promise<(StoredNotification | null)[]> {
+  write(items: PreparedNotification[]): Promise<(NotificationView | null)[]> {
     if (items.length === 0) return Promise.resolve([]);
     return new Promise((resolve, reject) => {
       this.queue.push({ items, streams: [...new Set(items.map((item) => item.stream))], submittedAt: process.hrtime.bigint(), resolve, reject });
@@ -158,20 +160,26 @@ export class NotificationWriter {
   /** Delivers a committed group in offset order per stream, then answers its requests. */
   private async emit(group: Request[], rows: StoredNotification[]): Promise<void> {
     rows.sort((a, b) => (a.stream === b.stream ? compare(a.streamOffset, b.streamOffset) : a.stream < b.stream ? -1 : 1));
+    // The view emitted is the one the request answers with: built once per row, not twice.
+    const views = new Map<string, NotificationView>();
+    const published = new Map<NotificationScope, number>();
     for (const [index, row] of rows.entries()) {
       // An HTTP response flushes its writes on the next tick, so a whole group written in one tick
       // would look like a stalled SSE reader: a tick between emits. Not a turn of the event loop:
       // under load a turn runs every pending request's callbacks, and the k-th emit of a group
       // would wait k of them.
       if (index > 0) await nextTick();
-      this.fanout.publish(row.stream, 'notification:new', toView(row, row.epoch));
-      this.metrics.notificationsPublished.inc({ scope: row.scope });
+      const view = toView(row, row.epoch);
+      views.set(row.id, view);
+      this.fanout.publish(row.stream, 'notification:new', view);
+      published.set(row.scope, (published.get(row.scope) ?? 0) + 1);
     }
-    const byId = new Map(rows.map((row) => [row.id, row]));
+    // Once per scope and group: a labelled counter's inc costs a label lookup each time.
+    for (const [scope, count] of published) this.metrics.notificationsPublished.inc({ scope }, count);
     const emittedAt = process.hrtime.bigint();
     for (const request of group) {
       this.metrics.publishLatency.observe(Number(emittedAt - request.submittedAt) / 1e9);
-      request.resolve(request.items.map((item) => byId.get(item.id) ?? null));
+      request.resolve(request.items.map((item) => views.get(item.id) ?? null));
     }
   }
 }

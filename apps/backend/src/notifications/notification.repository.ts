@@ -6,6 +6,7 @@ import type { AuthenticatedUser } from '../auth/authenticated-user.js';
 import { PrismaService } from '../core/prisma/prisma.service.js';
 import { visibleTo } from './notification-audience.js';
 import { NOTIFICATION_VIEW_FIELDS, type NotificationRow } from './notification.view.js';
+import { textArrayParam } from './pg-array-literal.js';
 import { CATCH_UP_PAGE, CREATE_STREAMS, fromWire, LATEST_WITH_HEADS, STREAM_HEADS, type HeadRowOnTheWire, type ReadRowOnTheWire } from './stream-reads.js';
 
 const MAX_BIGINT = 9223372036854775807n;
@@ -150,7 +151,7 @@ export class NotificationRepository {
    */
   async insertGroup(items: PreparedNotification[]): Promise<StoredGroup> {
     if (items.length === 0) return { rows: [], lockHoldSeconds: null };
-    const col = <T>(pick: (item: PreparedNotification) => T): T[] => items.map(pick);
+    const col = (pick: (item: PreparedNotification) => string | null): string | null => textArrayParam(items.map(pick));
     const values = [
       col((i) => i.id),
       col((i) => i.stream),
