@@ -1,6 +1,7 @@
 import { timerDelayUntil, type NotificationView, type SessionEndCode, type StreamReset } from '@notify-gateway/contracts';
 import type { Response } from 'express';
 import type { Socket } from 'node:net';
+import { OutgoingMessage } from 'node:http';
 import type { AuthenticatedUser } from '../../auth/authenticated-user.js';
 import type { DeliverableEvent, EventPayload } from '../notification-fanout.js';
 import type { PositionedPage } from '../notification-reader.js';
@@ -96,9 +97,12 @@ export class SseStream {
     // On an Express response, res.write costs several µs per call (the fan-out's largest cost per
     // stream; docs/BENCHMARKS.md, section 5). Once the headers are on the socket, the response owns
     // it (nothing pipelined ahead) and is chunked, each frame goes to the socket as the same chunk
-    // res.write would make; res.end() still writes the last chunk. Otherwise: res.write.
+    // res.write would make; res.end() still writes the last chunk. Otherwise: res.write. Never when
+    // something wrapped res.write (a host's compression middleware does): its bytes are not ours to frame.
     const socket = this.res.socket;
-    if (socket?.writable && this.res.chunkedEncoding && this.res.writableLength === socket.writableLength) this.socket = socket;
+    if (socket?.writable && this.res.write === OutgoingMessage.prototype.write && this.res.chunkedEncoding && this.res.writableLength === socket.writableLength) {
+      this.socket = socket;
+    }
     // Only when idle: queued bytes already keep proxies awake, and must not grow.
     this.heartbeat = setInterval(() => {
       if (this.res.writableLength === 0) this.write(HEARTBEAT);
