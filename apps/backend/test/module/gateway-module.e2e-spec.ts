@@ -2,6 +2,7 @@ import { Catch, Controller, Get, Injectable, Module, type ArgumentsHost, type Ex
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { APP_FILTER, NestFactory } from '@nestjs/core';
 import type { Response } from 'express';
+import type { ServerResponse } from 'node:http';
 import { NotificationGatewayModule, NotificationService, setupNotificationGateway, UserAccountService } from '../../src';
 import { http } from '../support/http';
 import { LogCapture } from '../support/log-capture';
@@ -50,8 +51,18 @@ class HostModule {}
 describe('NotificationGatewayModule.forRoot inside a host app', () => {
   let app: INestApplication;
   let url: string;
+  const throughHostWrapper: string[] = [];
   beforeAll(async () => {
     app = await NestFactory.create(HostModule, { logger: false });
+    // A host middleware that wraps res.write, as compression does: what the gateway streams must go through it.
+    app.use('/notifications/stream', (_req: unknown, res: ServerResponse, next: () => void) => {
+      const write = res.write.bind(res) as (chunk: unknown, ...rest: unknown[]) => boolean;
+      res.write = ((chunk: unknown, ...rest: unknown[]) => {
+        throughHostWrapper.push(String(chunk));
+        return write(chunk, ...rest);
+      }) as ServerResponse['write'];
+      next();
+    });
     setupNotificationGateway(app);
     await app.listen(0, '127.0.0.1');
     url = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
@@ -70,6 +81,34 @@ describe('NotificationGatewayModule.forRoot inside a host app', () => {
     // health: false leaves the route to the host.
     expect(await http(`${url}/health/live`)).toMatchObject({ status: 418, body: { host: 'filter' } });
     expect((await http(`${url}/metrics`)).status).toBe(200);
+  });
+
+  it('an SSE stream writes through a host\'s wrapper of res.write, never around it', async () => {
+    const user = await demoUser('user@acme.test');
+    const aborted = new AbortController();
+    const response = await fetch(`${url}/notifications/stream`, {
+      headers: { authorization: `Bearer ${await tokenFor('user@acme.test')}`, accept: 'text/event-stream', origin: ALLOWED_ORIGIN },
+      signal: aborted.signal,
+    });
+    expect(response.status).toBe(200);
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+    const decoder = new TextDecoder();
+    let text = '';
+    const readUntil = async (needle: string): Promise<void> => {
+      while (!text.includes(needle)) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error(`stream ended before ${needle}`);
+        text += decoder.decode(value, { stream: true });
+      }
+    };
+    try {
+      await readUntil('retry:');
+      const sent = await app.get(NotificationService).sendToUser(user.id, { title: 'Through the host wrapper', content: 'sse' });
+      await readUntil(sent.id);
+      expect(throughHostWrapper.join('')).toContain(`"id":"${sent.id}"`);
+    } finally {
+      aborted.abort();
+    }
   });
 
   it('injects NotificationService and UserAccountService for the host', async () => {

@@ -1,11 +1,12 @@
 import { timerDelayUntil, type NotificationView, type SessionEndCode, type StreamReset } from '@notify-gateway/contracts';
 import type { Response } from 'express';
 import type { Socket } from 'node:net';
+import { OutgoingMessage } from 'node:http';
 import type { AuthenticatedUser } from '../../auth/authenticated-user.js';
 import type { DeliverableEvent, EventPayload } from '../notification-fanout.js';
 import type { PositionedPage } from '../notification-reader.js';
 import { encodePositionIn, streamsOf, type Positions, type StreamKind } from '../streams/stream-position.js';
-import { encodeEvent, HEARTBEAT, OPENING, SSE_HEADERS, sseEvent, sseFrame, sseFrameBytes, type EncodedEvent } from './sse-wire.js';
+import { encodeEvent, HEARTBEAT, httpChunk, OPENING, SSE_HEADERS, sseEvent, sseFrame, sseFrameBytes, type EncodedEvent } from './sse-wire.js';
 
 /** Reads one stream after the given position (NotificationService.readAfter). */
 export type StreamFiller = (positions: Positions) => Promise<PositionedPage>;
@@ -74,6 +75,8 @@ export class SseStream {
   private heartbeat?: NodeJS.Timeout;
   private expiry?: NodeJS.Timeout;
   private grace?: NodeJS.Timeout;
+  /** Set once the stream writes its own chunks on the response's socket (see open()). */
+  private socket?: Socket;
 
   constructor(
     readonly id: string,
@@ -91,6 +94,15 @@ export class SseStream {
     this.res.socket?.setNoDelay(true);
     this.res.writeHead(200, SSE_HEADERS);
     this.write(OPENING);
+    // On an Express response, res.write costs several µs per call (the fan-out's largest cost per
+    // stream; docs/BENCHMARKS.md, section 5). Once the headers are on the socket, the response owns
+    // it (nothing pipelined ahead) and is chunked, each frame goes to the socket as the same chunk
+    // res.write would make; res.end() still writes the last chunk. Otherwise: res.write. Never when
+    // something wrapped res.write (a host's compression middleware does): its bytes are not ours to frame.
+    const socket = this.res.socket;
+    if (socket?.writable && this.res.write === OutgoingMessage.prototype.write && this.res.chunkedEncoding && this.res.writableLength === socket.writableLength) {
+      this.socket = socket;
+    }
     // Only when idle: queued bytes already keep proxies awake, and must not grow.
     this.heartbeat = setInterval(() => {
       if (this.res.writableLength === 0) this.write(HEARTBEAT);
@@ -297,14 +309,17 @@ export class SseStream {
   /** `bytes`: the chunk's UTF-8 length when the caller already knows it. */
   private write(chunk: string, bytes = Buffer.byteLength(chunk)): boolean {
     if (!this.writable) return false;
-    const queued = this.res.writableLength;
+    const socket = this.socket;
+    // With no write of its own pending in the response, the response's queue is its socket's.
+    const queued = socket ? socket.writableLength : this.res.writableLength;
     // An empty queue always takes one event, so a bound smaller than an event still delivers.
     if (queued > 0 && queued + bytes + this.pendingBytes > this.options.maxBufferedBytes) {
       this.cut(queued + bytes + this.pendingBytes);
       return false;
     }
     corkUntilNextTick(this.res.socket);
-    this.res.write(chunk);
+    if (socket?.writable && chunk.length > 0) socket.write(httpChunk(chunk));
+    else this.res.write(chunk);
     // What this write queued, counted without asking the response again (once per stream per event).
     this.peak = Math.max(this.peak, queued + bytes + this.pendingBytes);
     return true;
@@ -332,14 +347,19 @@ export class SseStream {
     return new Promise((resolve) => {
       const done = (): void => {
         clearTimeout(timer);
-        this.res.off('drain', done);
+        this.drains.off('drain', done);
         this.res.off('close', done);
         resolve();
       };
       const timer = setTimeout(done, ROOM_POLL_MS);
-      this.res.once('drain', done);
+      // Writing to the socket directly, the response never sees a full queue, so never emits 'drain'.
+      this.drains.once('drain', done);
       this.res.once('close', done);
     });
+  }
+
+  private get drains(): NodeJS.EventEmitter {
+    return this.socket ?? this.res;
   }
 
   private handleClose(): void {

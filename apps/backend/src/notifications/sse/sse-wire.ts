@@ -41,6 +41,14 @@ export function sseFrameBytes(encoded: EncodedEvent, id?: string): number {
   return id === undefined ? encoded.bytes : encoded.bytes + id.length + 5;
 }
 
+/**
+ * `frame` as one HTTP/1.1 chunk, byte for byte what `res.write(frame)` puts on a chunked
+ * response: size in hex, CRLF, the bytes, CRLF. Never called with '' (that is the last chunk).
+ */
+export function httpChunk(frame: string): string {
+  return `${Buffer.byteLength(frame).toString(16)}\r\n${frame}\r\n`;
+}
+
 export function sseEvent(event: string, data: unknown, id?: string): string {
   return sseFrame(encodeEvent(event, data), id);
 }
