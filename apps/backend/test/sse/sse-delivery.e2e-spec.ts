@@ -32,7 +32,7 @@ describe('SSE delivery: GET /notifications/stream', () => {
     const stream = track(await openStream(running.url, { token: await tokenFor('user@acme.test') }));
     expect(stream.status).toBe(200);
     expect(stream.headers.get('content-type')).toMatch(/^text\/event-stream/);
-    expect(stream.headers.get('cache-control')).toBe('no-cache');
+    expect(stream.headers.get('cache-control')).toBe('no-cache, no-transform');
     expect(stream.headers.get('x-accel-buffering')).toBe('no');
     await settle(500);
     expect(stream.retry).toBe(3000);

@@ -5,10 +5,14 @@ export const RECONNECT_MS = 3000;
 export const OPENING = `retry: ${RECONNECT_MS}\n\n`;
 export const HEARTBEAT = ': ping\n\n';
 
-/** Suited to proxies: never cached, never buffered (nginx honours X-Accel-Buffering). */
+/**
+ * Suited to proxies: never cached, never buffered (nginx honours X-Accel-Buffering), never
+ * transformed: a proxy or a host's compression middleware that honours no-transform leaves the
+ * stream alone instead of compressing it, which would hold events in its buffer.
+ */
 export const SSE_HEADERS = {
   'Content-Type': 'text/event-stream',
-  'Cache-Control': 'no-cache',
+  'Cache-Control': 'no-cache, no-transform',
   'X-Accel-Buffering': 'no',
   Connection: 'keep-alive',
 } as const;
