@@ -56,7 +56,11 @@ class BoundedValidationPipe extends ValidationPipe {
 
 const ASYNC_RULES = new WeakMap<Function, boolean>();
 
-/** Whether a class (its own properties; nested classes answer for themselves) has an async rule. */
+/**
+ * Whether a class's own rules include an async one. A nested class's rules are not looked at, and
+ * validateSync would skip an async one there: dto/payload-validation.spec.ts lists every payload
+ * class, nested ones included.
+ */
 export function hasAsyncRule(target: Function): boolean {
   let known = ASYNC_RULES.get(target);
   if (known === undefined) {
