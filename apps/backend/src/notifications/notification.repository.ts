@@ -102,6 +102,8 @@ const INSERT_GROUP = `
 
 /** The tenant of each recipient that exists, for `readTenantsOfUsers`. */
 const RECIPIENT_TENANTS = 'SELECT id, tenant_id AS "tenantId" FROM users WHERE id = ANY($1::uuid[])';
+/** Which of the named tenants exist, for `readExistingTenants`. */
+const EXISTING_TENANTS = 'SELECT id FROM tenants WHERE id = ANY($1::uuid[])';
 
 /** What the database decided for a row (the rest is the item as sent); int8 comes as text. */
 interface StoredRowOnTheWire {
@@ -132,6 +134,12 @@ const LOCK_HOLD_NOTICE = /^notify_stream_lock_hold_us=(\d+)$/;
 export class NotificationRepository {
   /** No cache: each publish reads the users table as it is now. */
   private readonly recipientTenants = new DataLoader<string, string | null>((ids) => this.readTenantsOfUsers(ids), {
+    cache: false,
+    batchScheduleFn: (run) => setImmediate(run),
+    maxBatchSize: 1000,
+  });
+  /** The same for TENANT audiences: one query per turn, nothing cached (a tenant may be deleted). */
+  private readonly tenantsThatExist = new DataLoader<string, boolean>((ids) => this.readExistingTenants(ids), {
     cache: false,
     batchScheduleFn: (run) => setImmediate(run),
     maxBatchSize: 1000,
@@ -373,14 +381,28 @@ export class NotificationRepository {
     return ids.map((id) => byId.get(id) ?? null);
   }
 
-  async existingTenants(tenantIds: string[]): Promise<Set<string>> {
-    if (tenantIds.length === 0) return new Set();
-    const tenants = await this.prisma.tenant.findMany({ where: { id: { in: [...new Set(tenantIds)] } }, select: { id: true } });
-    return new Set(tenants.map((tenant) => tenant.id));
+  /**
+   * Like `readTenantsOfUsers`, and for the same reason: every TENANT publish asks, and Prisma's
+   * query compiler cost more than the query. An id that is no UUID names no tenant.
+   */
+  private async readExistingTenants(ids: readonly string[]): Promise<boolean[]> {
+    const valid = ids.filter((id) => UUID.test(id));
+    const rows = valid.length === 0 ? [] : (await this.prisma.pool.query<{ id: string }>({ name: 'notify_existing_tenants', text: EXISTING_TENANTS, values: [valid] })).rows;
+    const found = new Set(rows.map((row) => row.id));
+    return ids.map((id) => found.has(id));
   }
 
-  async tenantExists(tenantId: string): Promise<boolean> {
-    return (await this.existingTenants([tenantId])).has(tenantId);
+  async existingTenants(tenantIds: string[]): Promise<Set<string>> {
+    const unique = [...new Set(tenantIds)];
+    if (unique.length === 0) return new Set();
+    const exists = await this.tenantsThatExist.loadMany(unique);
+    const found = new Set<string>();
+    for (const [index, answer] of exists.entries()) {
+      // As in `tenantsOfUsers`: a failed batch answers every id with its error.
+      if (typeof answer !== 'boolean') throw answer;
+      if (answer) found.add(unique[index] as string);
+    }
+    return found;
   }
 }
 
