@@ -16,6 +16,9 @@ loopDelay.enable();
 let cpuSince = process.cpuUsage();
 let since = Date.now();
 
+/** How long a connect to a backend may take before the next backend is tried (HAProxy's `timeout connect` is often 5 s). */
+const CONNECT_TIMEOUT_MS = 5000;
+
 /** @type {number[]} */
 let backends = [];
 let next = 0;
@@ -36,15 +39,26 @@ function route(client, tried) {
   next = (next + 1) % backends.length;
   client.pause();
   const upstream = net.connect(port, '127.0.0.1');
+  let failed = false;
   const refused = (/** @type {NodeJS.ErrnoException} */ error) => {
+    if (failed) return;
+    failed = true;
     const code = error.code ?? 'unknown';
     upstreamErrors[code] = (upstreamErrors[code] ?? 0) + 1;
     upstream.destroy();
     if (!client.destroyed) route(client, tried + 1);
   };
   upstream.once('error', refused);
+  // A backend too busy to accept leaves the connect pending for minutes (SYN retries): give up
+  // after CONNECT_TIMEOUT_MS and try the next, as a deploy's balancer does. Without it the
+  // pending pairs held two descriptors each until this process ran out (EMFILE, session 6).
+  upstream.setTimeout(CONNECT_TIMEOUT_MS, () => refused(Object.assign(new Error('connect timeout'), { code: 'CONNECT_TIMEOUT' })));
   upstream.once('connect', () => {
     upstream.off('error', refused);
+    upstream.setTimeout(0);
+    // The client gave up while its upstream was connecting: its 'close' has fired already, so
+    // nothing would ever release this pair (it counted as proxied and held two descriptors).
+    if (client.destroyed) return void upstream.destroy();
     open.set(client, { upstream, port });
     const end = () => {
       open.delete(client);
@@ -59,6 +73,9 @@ function route(client, tried) {
     client.resume();
   });
   client.once('error', () => upstream.destroy());
+  client.once('close', () => {
+    if (!open.has(client)) upstream.destroy();
+  });
 }
 
 const server = net.createServer((client) => route(client, 0));

@@ -301,6 +301,8 @@ async function runKind(ctx, kind, balancer, generators, publishers, plan, kill) 
         600_000,
       ),
     );
+    // Awaited after the storm; if the storm fails first, a publisher's exit must not end the bench.
+    for (const p of publishing) p.catch(() => undefined);
     let cuts = 0;
     const cutter = setInterval(() => {
       balancer.call('cut', { share: kill.share }).then((/** @type {{ cut: number }} */ r) => (cuts += r.cut), () => undefined);
