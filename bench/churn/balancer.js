@@ -2,8 +2,10 @@
 /**
  * Child process of the churn scenario: a round-robin TCP balancer in front of the two instances,
  * as a deploy would have (one node of the balancer tier: the scenario starts as many as the
- * open-file limit needs). A backend that refuses a connection (it is restarting) is skipped for
- * the next. Driven over IPC: `backends {ports}`, `cut {share}` (drops a random share of the open
+ * open-file limit needs). A backend that refuses a connection, or does not accept one within
+ * 5 s, is skipped for the next. The scenario plays the health checks: `backends {ports}` drops a
+ * stopping instance and adds a started one once it is ready. Driven over IPC: `backends {ports}`,
+ * `cut {share}` (drops a random share of the open
  * connections, both sides at once, like a dropped network), `counts`.
  */
 
@@ -108,6 +110,7 @@ function counts() {
 const COMMANDS = {
   backends: (c) => {
     backends = c.ports;
+    next = 0;
     return null;
   },
   cut,

@@ -314,11 +314,17 @@ async function runKind(ctx, kind, balancer, generators, publishers, plan, kill) 
       const before = await balancer.call('counts');
       const at = Date.now();
       marks.push({ at, mark: `${names[i]} SIGTERM` });
+      // As a deploy's balancer does with health checks: a stopping instance gets no new
+      // connections, and a started one none until it answers ready. Routed to while it booted, a
+      // restarted instance's listen queue filled with the storm and its own readiness probe went
+      // unanswered for 120 s (session 6).
+      await balancer.call('backends', { ports: ports.filter((_, j) => j !== i) });
       await ctx.children.stopChild(/** @type {any} */ (instances[i]), 15_000);
       const stoppedMs = Date.now() - at;
       marks.push({ at: Date.now(), mark: `${names[i]} exited` });
       const during = await balancer.call('counts');
       instances[i] = await start(`churn-${kind}-${names[i]}-${round_}`, ports[i]);
+      await balancer.call('backends', { ports });
       marks.push({ at: Date.now(), mark: `${names[i]} ready` });
       const phase = { instance: names[i], stoppedInMs: stoppedMs, downToReadyMs: Date.now() - at, readinessAnswers: /** @type {any} */ (instances[i]).readinessAnswers, connectionsBefore: before, connectionsWhileDown: during };
       phases.push(phase);
