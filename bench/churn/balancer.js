@@ -58,9 +58,6 @@ function route(client, tried) {
   upstream.once('connect', () => {
     upstream.off('error', refused);
     upstream.setTimeout(0);
-    // The client gave up while its upstream was connecting: its 'close' has fired already, so
-    // nothing would ever release this pair (it counted as proxied and held two descriptors).
-    if (client.destroyed) return void upstream.destroy();
     open.set(client, { upstream, port });
     const end = () => {
       open.delete(client);
@@ -75,6 +72,8 @@ function route(client, tried) {
     client.resume();
   });
   client.once('error', () => upstream.destroy());
+  // The client gave up while its upstream was still connecting: nothing else would release the
+  // upstream (it held a descriptor, and once connected counted as proxied, for good).
   client.once('close', () => {
     if (!open.has(client)) upstream.destroy();
   });

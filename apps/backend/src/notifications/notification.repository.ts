@@ -100,10 +100,9 @@ const INSERT_GROUP = `
   )
   SELECT inserted.*, bumped.epoch FROM inserted JOIN bumped USING (stream)`;
 
-/** The tenant of each recipient that exists, for `readTenantsOfUsers`. */
-const RECIPIENT_TENANTS = 'SELECT id, tenant_id AS "tenantId" FROM users WHERE id = ANY($1::uuid[])';
-/** Which of the named tenants exist, for `readExistingTenants`. */
-const EXISTING_TENANTS = 'SELECT id FROM tenants WHERE id = ANY($1::uuid[])';
+/** Lookups for `lookupPerTurn`: the tenant of each recipient that exists, and each tenant that exists. */
+const RECIPIENT_TENANTS = 'SELECT id, tenant_id AS value FROM users WHERE id = ANY($1::uuid[])';
+const EXISTING_TENANTS = 'SELECT id, id AS value FROM tenants WHERE id = ANY($1::uuid[])';
 
 /** What the database decided for a row (the rest is the item as sent); int8 comes as text. */
 interface StoredRowOnTheWire {
@@ -132,18 +131,8 @@ const LOCK_HOLD_NOTICE = /^notify_stream_lock_hold_us=(\d+)$/;
 /** All notification I/O. */
 @Injectable()
 export class NotificationRepository {
-  /** No cache: each publish reads the users table as it is now. */
-  private readonly recipientTenants = new DataLoader<string, string | null>((ids) => this.readTenantsOfUsers(ids), {
-    cache: false,
-    batchScheduleFn: (run) => setImmediate(run),
-    maxBatchSize: 1000,
-  });
-  /** The same for TENANT audiences: one query per turn, nothing cached (a tenant may be deleted). */
-  private readonly tenantsThatExist = new DataLoader<string, boolean>((ids) => this.readExistingTenants(ids), {
-    cache: false,
-    batchScheduleFn: (run) => setImmediate(run),
-    maxBatchSize: 1000,
-  });
+  private readonly recipientTenants = this.lookupPerTurn('notify_recipient_tenants', RECIPIENT_TENANTS);
+  private readonly tenantsThatExist = this.lookupPerTurn('notify_existing_tenants', EXISTING_TENANTS);
 
   constructor(private readonly prisma: PrismaService) {}
 
@@ -344,15 +333,7 @@ export class NotificationRepository {
    * per publish.
    */
   async tenantsOfUsers(userIds: string[]): Promise<Map<string, string>> {
-    const ids = [...new Set(userIds)];
-    const tenants = await this.recipientTenants.loadMany(ids);
-    const found = new Map<string, string>();
-    for (const [index, tenant] of tenants.entries()) {
-      // Not `instanceof Error`: node's socket errors (a refused connection) may come from another realm.
-      if (tenant !== null && typeof tenant !== 'string') throw tenant;
-      if (tenant !== null) found.set(ids[index] as string, tenant);
-    }
-    return found;
+    return found(this.recipientTenants, userIds);
   }
 
   /** The recipient's tenant, or null when there is no such user. */
@@ -369,41 +350,39 @@ export class NotificationRepository {
     await this.prisma.pool.query({ name: 'notify_create_streams', text: CREATE_STREAMS, values: [streams, streams.map(() => newEpoch())] });
   }
 
-  /**
-   * One query for a turn's worth of recipient ids; an id that is no UUID names nobody (and fails no
-   * one else's lookup). Straight on the pool, a named statement: it runs for every publish, and
-   * Prisma's query compiler cost more than the query.
-   */
-  private async readTenantsOfUsers(ids: readonly string[]): Promise<(string | null)[]> {
-    const valid = ids.filter((id) => UUID.test(id));
-    const users = valid.length === 0 ? [] : (await this.prisma.pool.query<{ id: string; tenantId: string }>({ name: 'notify_recipient_tenants', text: RECIPIENT_TENANTS, values: [valid] })).rows;
-    const byId = new Map(users.map((user) => [user.id, user.tenantId]));
-    return ids.map((id) => byId.get(id) ?? null);
-  }
-
-  /**
-   * Like `readTenantsOfUsers`, and for the same reason: every TENANT publish asks, and Prisma's
-   * query compiler cost more than the query. An id that is no UUID names no tenant.
-   */
-  private async readExistingTenants(ids: readonly string[]): Promise<boolean[]> {
-    const valid = ids.filter((id) => UUID.test(id));
-    const rows = valid.length === 0 ? [] : (await this.prisma.pool.query<{ id: string }>({ name: 'notify_existing_tenants', text: EXISTING_TENANTS, values: [valid] })).rows;
-    const found = new Set(rows.map((row) => row.id));
-    return ids.map((id) => found.has(id));
-  }
-
+  /** The TENANT audiences that exist (a tenant may be deleted, so nothing is cached). */
   async existingTenants(tenantIds: string[]): Promise<Set<string>> {
-    const unique = [...new Set(tenantIds)];
-    if (unique.length === 0) return new Set();
-    const exists = await this.tenantsThatExist.loadMany(unique);
-    const found = new Set<string>();
-    for (const [index, answer] of exists.entries()) {
-      // As in `tenantsOfUsers`: a failed batch answers every id with its error.
-      if (typeof answer !== 'boolean') throw answer;
-      if (answer) found.add(unique[index] as string);
-    }
-    return found;
+    return new Set((await found(this.tenantsThatExist, tenantIds)).keys());
   }
+
+  /**
+   * A lookup by id (`statement` answers `id` and `value`) for every publish: the ids asked within
+   * one event-loop turn share one query, and nothing is cached, so each publish reads the table as
+   * it is now. An id that is no UUID names nothing (and fails no one else's lookup). Straight on
+   * the pool, a named statement: Prisma's query compiler cost more than the query.
+   */
+  private lookupPerTurn(name: string, statement: string): DataLoader<string, string | null> {
+    const read = async (ids: readonly string[]): Promise<(string | null)[]> => {
+      const valid = ids.filter((id) => UUID.test(id));
+      const rows = valid.length === 0 ? [] : (await this.prisma.pool.query<{ id: string; value: string }>({ name, text: statement, values: [valid] })).rows;
+      const byId = new Map(rows.map((row) => [row.id, row.value]));
+      return ids.map((id) => byId.get(id) ?? null);
+    };
+    return new DataLoader(read, { cache: false, batchScheduleFn: (run) => setImmediate(run), maxBatchSize: 1000 });
+  }
+}
+
+/** What `lookup` found for each of `ids` (an id not found is absent); a failed query throws. */
+async function found(lookup: DataLoader<string, string | null>, ids: string[]): Promise<Map<string, string>> {
+  const unique = [...new Set(ids)];
+  const answers = await lookup.loadMany(unique);
+  const values = new Map<string, string>();
+  for (const [index, answer] of answers.entries()) {
+    // Not `instanceof Error`: node's socket errors (a refused connection) may come from another realm.
+    if (answer !== null && typeof answer !== 'string') throw answer;
+    if (answer !== null) values.set(unique[index] as string, answer);
+  }
+  return values;
 }
 
 /** A fresh epoch: 12 characters of [0-9a-f] (the epoch alphabet is [A-Za-z0-9]{8,16}). */
