@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { NotificationScope, NotificationView } from '@notify-gateway/contracts';
+import { GROUP_COMMITS_IN_FLIGHT } from '../core/prisma/prisma.service.js';
 import { MetricsService } from '../observability/metrics.service.js';
 import { NotificationFanout } from './notification-fanout.js';
 import { NotificationRepository, type PreparedNotification, type StoredNotification } from './notification.repository.js';
@@ -9,10 +10,10 @@ import { toView } from './notification.view.js';
 const MAX_GROUP_ROWS = 1000;
 
 /**
- * Group statements in flight at once, each on its own pool connection (the pool holds 20, and
- * reads need some). Groups in flight never share a stream, see `nextGroup`.
+ * Group statements in flight at once, each on its own connection of the publish lane. Groups in
+ * flight never share a stream, see `nextGroup`.
  */
-const MAX_GROUPS_IN_FLIGHT = 4;
+const MAX_GROUPS_IN_FLIGHT = GROUP_COMMITS_IN_FLIGHT;
 
 interface Request {
   items: PreparedNotification[];

@@ -104,6 +104,12 @@ const INSERT_GROUP = `
 const RECIPIENT_TENANTS = 'SELECT id, tenant_id AS value FROM users WHERE id = ANY($1::uuid[])';
 const EXISTING_TENANTS = 'SELECT id, id AS value FROM tenants WHERE id = ANY($1::uuid[])';
 
+/** The request hash of each (publisher, key) claimed within the window ($3 hours). */
+const CLAIMED_HASHES = `
+  SELECT k.publisher, k.key, k.request_hash AS hash FROM notification_idempotency_keys k
+  JOIN unnest($1::text[], $2::text[]) AS w(publisher, key) USING (publisher, key)
+  WHERE k.created_at >= now() - make_interval(hours => $3::int)`;
+
 /** What the database decided for a row (the rest is the item as sent); int8 comes as text. */
 interface StoredRowOnTheWire {
   id: string;
@@ -133,6 +139,12 @@ const LOCK_HOLD_NOTICE = /^notify_stream_lock_hold_us=(\d+)$/;
 export class NotificationRepository {
   private readonly recipientTenants = this.lookupPerTurn('notify_recipient_tenants', RECIPIENT_TENANTS);
   private readonly tenantsThatExist = this.lookupPerTurn('notify_existing_tenants', EXISTING_TENANTS);
+  private readonly claimedKeyHashes = perTurn(async (ids) => {
+    const pairs = ids.map((id) => id.split('\u0000') as [string, string]);
+    const values = [pairs.map(([publisher]) => publisher), pairs.map(([, key]) => key), IDEMPOTENCY_WINDOW_HOURS];
+    const { rows } = await this.prisma.publishPool.query<{ publisher: string; key: string; hash: string }>({ name: 'notify_claimed_hashes', text: CLAIMED_HASHES, values });
+    return new Map(rows.map((row) => [claimId(row.publisher, row.key), row.hash]));
+  });
 
   constructor(private readonly prisma: PrismaService) {}
 
@@ -165,7 +177,7 @@ export class NotificationRepository {
       col((i) => i.idempotency?.hash ?? null),
       IDEMPOTENCY_WINDOW_HOURS,
     ];
-    const client = await this.prisma.pool.connect();
+    const client = await this.prisma.publishPool.connect();
     let lockHoldSeconds: number | null = null;
     const onNotice = (notice: { message?: string }): void => {
       const held = LOCK_HOLD_NOTICE.exec(notice.message ?? '');
@@ -207,13 +219,12 @@ export class NotificationRepository {
     return { rows: stored, lockHoldSeconds };
   }
 
-  /** The request hashes of the keys claimed within the window, by `publisher \0 key`. */
+  /**
+   * The request hashes of the keys claimed within the window, by `publisher \0 key`. Every keyed
+   * publish asks: the asks of one event-loop turn share one query, as `lookupPerTurn`'s do.
+   */
   async claimedHashes(keys: { publisher: string; key: string }[]): Promise<Map<string, string>> {
-    const rows = await this.prisma.$queryRaw<{ publisher: string; key: string; hash: string }[]>`
-      SELECT k.publisher, k.key, k.request_hash AS hash FROM notification_idempotency_keys k
-      JOIN unnest(${keys.map((k) => k.publisher)}::text[], ${keys.map((k) => k.key)}::text[]) AS w(publisher, key) USING (publisher, key)
-      WHERE k.created_at >= now() - make_interval(hours => ${IDEMPOTENCY_WINDOW_HOURS})`;
-    return new Map(rows.map((row) => [`${row.publisher}\u0000${row.key}`, row.hash]));
+    return found(this.claimedKeyHashes, keys.map((k) => claimId(k.publisher, k.key)));
   }
 
   /** What a claimed key stands for, within the window; null when nobody holds it. */
@@ -359,17 +370,29 @@ export class NotificationRepository {
    * A lookup by id (`statement` answers `id` and `value`) for every publish: the ids asked within
    * one event-loop turn share one query, and nothing is cached, so each publish reads the table as
    * it is now. An id that is no UUID names nothing (and fails no one else's lookup). Straight on
-   * the pool, a named statement: Prisma's query compiler cost more than the query.
+   * the publish lane, a named statement: Prisma's query compiler cost more than the query.
    */
   private lookupPerTurn(name: string, statement: string): DataLoader<string, string | null> {
-    const read = async (ids: readonly string[]): Promise<(string | null)[]> => {
+    return perTurn(async (ids) => {
       const valid = ids.filter((id) => UUID.test(id));
-      const rows = valid.length === 0 ? [] : (await this.prisma.pool.query<{ id: string; value: string }>({ name, text: statement, values: [valid] })).rows;
-      const byId = new Map(rows.map((row) => [row.id, row.value]));
-      return ids.map((id) => byId.get(id) ?? null);
-    };
-    return new DataLoader(read, { cache: false, batchScheduleFn: (run) => setImmediate(run), maxBatchSize: 1000 });
+      const rows = valid.length === 0 ? [] : (await this.prisma.publishPool.query<{ id: string; value: string }>({ name, text: statement, values: [valid] })).rows;
+      return new Map(rows.map((row) => [row.id, row.value]));
+    });
   }
+}
+
+/** A lookup whose asks within one event-loop turn go to `readMany` together; nothing is cached. */
+function perTurn(readMany: (ids: readonly string[]) => Promise<Map<string, string>>): DataLoader<string, string | null> {
+  const read = async (ids: readonly string[]): Promise<(string | null)[]> => {
+    const byId = await readMany(ids);
+    return ids.map((id) => byId.get(id) ?? null);
+  };
+  return new DataLoader(read, { cache: false, batchScheduleFn: (run) => setImmediate(run), maxBatchSize: 1000 });
+}
+
+/** One idempotency claim's id: the publisher (a user id or the service's) and its key (IDEMPOTENCY_KEY_PATTERN): NUL is in neither. */
+function claimId(publisher: string, key: string): string {
+  return `${publisher}\u0000${key}`;
 }
 
 /** What `lookup` found for each of `ids` (an id not found is absent); a failed query throws. */
