@@ -1,6 +1,7 @@
 import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { ConfigService } from '@nestjs/config';
+import type { Result } from 'ioredis';
 import type { AppConfig } from '../config/app-config.js';
 import { RedisService } from '../core/redis/redis.service.js';
 import { MetricsService } from '../observability/metrics.service.js';
@@ -16,6 +17,21 @@ if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[3]) then return 0 end
 redis.call('ZADD', KEYS[1], ARGV[2], ARGV[4])
 redis.call('PEXPIRE', KEYS[1], ARGV[5])
 return 1`;
+
+// Re-scores the members (ARGV[2..]: score, member pairs) and extends the key's life: one round trip per user.
+const REFRESH_SCRIPT = `
+redis.call('ZADD', KEYS[1], unpack(ARGV, 2))
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+return 1`;
+
+// Defined with `defineCommand`: ioredis sends EVALSHA (the script's text only when Redis lacks
+// it), where EVAL sent the whole script with every connection's handshake.
+declare module 'ioredis' {
+  interface RedisCommander<Context> {
+    notifyConnectionAdd(key: string, staleBefore: number, now: number, cap: number, member: string, ttlMs: number): Result<number, Context>;
+    notifyConnectionRefresh(key: string, ttlMs: number, ...scoreMembers: (string | number)[]): Result<number, Context>;
+  }
+}
 
 /**
  * Connections per user. With Redis the count is cluster-wide: a sorted set per user whose
@@ -41,7 +57,11 @@ export class UserConnectionCounter implements OnModuleInit, OnModuleDestroy {
   }
 
   onModuleInit(): void {
-    if (this.redis.client) this.timer = setInterval(() => void this.refresh(), REFRESH_MS).unref();
+    const client = this.redis.client;
+    if (!client) return;
+    client.defineCommand('notifyConnectionAdd', { numberOfKeys: 1, lua: ADD_SCRIPT });
+    client.defineCommand('notifyConnectionRefresh', { numberOfKeys: 1, lua: REFRESH_SCRIPT });
+    this.timer = setInterval(() => void this.refresh(), REFRESH_MS).unref();
   }
 
   onModuleDestroy(): void {
@@ -58,7 +78,7 @@ export class UserConnectionCounter implements OnModuleInit, OnModuleDestroy {
     if (!client || client.status !== 'ready') return true;
     try {
       const now = Date.now();
-      const admitted = await client.eval(ADD_SCRIPT, 1, this.key(userId), now - STALE_MS, now, cap, this.member(connectionId), STALE_MS * 2);
+      const admitted = await client.notifyConnectionAdd(this.key(userId), now - STALE_MS, now, cap, this.member(connectionId), STALE_MS * 2);
       if (admitted === 1) return true;
     } catch (error) {
       // Redis trouble must not lock users out: the local cap still holds.
@@ -102,9 +122,7 @@ export class UserConnectionCounter implements OnModuleInit, OnModuleDestroy {
     try {
       // One command per user: on a Cluster the keys live on different slots.
       await Promise.all(
-        [...this.local].map(([userId, ids]) =>
-          client.zadd(this.key(userId), ...(typeof ids === 'string' ? [ids] : [...ids]).flatMap((id) => [now, this.member(id)])).then(() => client.pexpire(this.key(userId), STALE_MS * 2)),
-        ),
+        [...this.local].map(([userId, ids]) => client.notifyConnectionRefresh(this.key(userId), STALE_MS * 2, ...(typeof ids === 'string' ? [ids] : [...ids]).flatMap((id) => [now, this.member(id)]))),
       );
     } catch (error) {
       this.metrics.redisErrors.inc({ client: 'commands' });

@@ -1,6 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { NotificationView } from '@notify-gateway/contracts';
+import { ConfigService } from '@nestjs/config';
+import { RedisService } from '../../src/core/redis/redis.service';
 import { ConnectionService } from '../../src/notifications/connection.service';
+import { UserConnectionCounter } from '../../src/security/user-connection-counter';
 import { publish, uniqueTitle } from '../support/http';
 import { notificationsOf, openStream, type StreamClient } from '../support/sse';
 import { collect, connect, nextEvent, refusal, request, settle, waitForDisconnect, type ClientSocket } from '../support/sockets';
@@ -94,6 +97,32 @@ export function crossInstanceCases(env: () => Record<string, string>): void {
     const again = await connect(b.url, { token });
     expect(again.connected).toBe(true);
     for (const socket of [...extra, again]) socket.close();
+  });
+
+  it('the periodic refresh re-scores this instance\'s entries of a user and extends the key, and leaves a dead instance\'s entry to age out', async () => {
+    const redis = a.app.get(RedisService).client;
+    if (!redis) throw new Error('these cases run with Redis');
+    const prefix = a.app.get(ConfigService).get<string>('redisKeyPrefix');
+    const userId = (await demoUser('user@acme.test')).id;
+    const key = `${prefix}:conn:user:{${userId}}`;
+    const counter = b.app.get(UserConnectionCounter) as unknown as { refresh(): Promise<void> };
+    // user@acme.test holds a socket and a stream on B: age both entries, and add one of an instance that died.
+    const mine = await redis.zrange(key, '0', '-1');
+    expect(mine).toHaveLength(2);
+    await redis.zadd(key, ...mine.flatMap((member) => ['1', member]), '1', 'dead-instance:conn');
+    await redis.pexpire(key, 1000);
+    const before = Date.now();
+    await counter.refresh();
+    const scores = new Map<string, number>();
+    const flat = await redis.zrange(key, '0', '-1', 'WITHSCORES');
+    for (let i = 0; i < flat.length; i += 2) scores.set(flat[i] as string, Number(flat[i + 1]));
+    for (const member of mine) expect(scores.get(member)).toBeGreaterThanOrEqual(before);
+    expect(scores.get('dead-instance:conn')).toBe(1);
+    expect(await redis.pttl(key)).toBeGreaterThan(60_000);
+    // The next admission trims the dead entry: it never counted against the cap after its instance stopped refreshing.
+    const socket = await connect(a.url, { token: await tokenFor('user@acme.test') });
+    expect(await redis.zscore(key, 'dead-instance:conn')).toBeNull();
+    socket.close();
   });
 
   it('disconnectUser called on A closes the user\'s sockets on B', async () => {
