@@ -15,6 +15,7 @@ export const EVENT_ERROR_CODES = [
   'UNAUTHORIZED',
   'INTERNAL_ERROR',
   'IDEMPOTENCY_CONFLICT',
+  'SERVICE_UNAVAILABLE',
 ] as const;
 export type EventErrorCode = (typeof EVENT_ERROR_CODES)[number];
 

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import type { NotificationView, StreamReset, StreamResetReason } from '@notify-gateway/contracts';
 import type { AppConfig } from '../config/app-config.js';
+import { CatchUpGate } from './catch-up-gate.js';
 import { NotificationRepository, type Viewer } from './notification.repository.js';
 import { coveredBy, ReadStateRepository, type ReadMarks } from './read-state/read-state.repository.js';
 import { toView, type NotificationRow } from './notification.view.js';
@@ -30,6 +31,7 @@ export class NotificationReader {
   constructor(
     private readonly repository: NotificationRepository,
     private readonly readState: ReadStateRepository,
+    private readonly gate: CatchUpGate,
     config: ConfigService<AppConfig, true>,
   ) {
     this.catchUpMax = BigInt(config.get('store', { infer: true }).catchUpMax);
@@ -40,8 +42,9 @@ export class NotificationReader {
       const mark = positions.get(stream);
       return mark ? [{ stream, epoch: mark.epoch, offset: mark.offset }] : [];
     });
-    // Heads, watermarks and rows in one statement: a storm of reconnects costs one query each.
-    const lanes = await this.repository.catchUpPage(viewer, asked, limit, this.catchUpMax);
+    // Heads, watermarks and rows in one statement: a storm of reconnects costs one query each,
+    // and the queries take turns.
+    const lanes = await this.gate.run(() => this.repository.catchUpPage(viewer, asked, limit, this.catchUpMax));
     const next: Positions = new Map();
     const reset: StreamReset[] = [];
     const pending: { stream: string; epoch: string; rows: ReadRow[]; more: boolean }[] = [];

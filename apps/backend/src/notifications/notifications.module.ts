@@ -8,6 +8,7 @@ import { ConnectionRebalancer } from './connection-rebalancer.js';
 import { EngineAdmission } from './socket/engine-admission.js';
 import { HandshakeAuthenticator } from './socket/handshake-authenticator.js';
 import { NotificationFanout } from './notification-fanout.js';
+import { CatchUpGate } from './catch-up-gate.js';
 import { NotificationReader } from './notification-reader.js';
 import { NotificationWriter } from './notification-writer.js';
 import { NotificationGateway } from './socket/notification.gateway.js';
@@ -34,6 +35,7 @@ import { GatewayConfigModule } from '../config/gateway-config.module.js';
   providers: [
     NotificationService,
     NotificationRepository,
+    CatchUpGate,
     NotificationReader,
     NotificationWriter,
     NotificationFanout,

@@ -105,6 +105,17 @@ export class MetricsService {
     help: 'Notifications stored by group commits; hold per notification = lock hold sum / this',
     registers: [this.registry],
   });
+  // Catch-up reads take turns (notifications/catch-up-gate.ts).
+  readonly catchUpWaiting = new Gauge({
+    name: 'notify_catch_up_waiting',
+    help: 'Catch-up reads waiting for a turn on this instance',
+    registers: [this.registry],
+  });
+  readonly catchUpRefused = new Counter({
+    name: 'notify_catch_up_refused_total',
+    help: 'Catch-up reads refused with SERVICE_UNAVAILABLE because the line was full or the wait ran out',
+    registers: [this.registry],
+  });
 
   readonly sseStreams = new Gauge({
     name: 'notify_sse_streams_active',

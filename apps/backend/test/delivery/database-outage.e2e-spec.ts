@@ -24,7 +24,7 @@ describe('PostgreSQL unreachable for a few seconds (through a proxy the test cut
     await proxy?.cut();
   });
 
-  it('publishes fail with a generic 503, readiness is 503, and after it returns nothing accepted is lost', async () => {
+  it('publishes fail with a generic 503, socket events answer SERVICE_UNAVAILABLE, readiness is 503, and after it returns nothing accepted is lost', async () => {
     const userId = (await demoUser('user@acme.test')).id;
     const admin = await tokenFor('admin@acme.test');
     const accepted: NotificationView[] = [];
@@ -49,6 +49,10 @@ describe('PostgreSQL unreachable for a few seconds (through a proxy the test cut
     expect(failedDuringOutage).toBe(4);
     expect((await http(`${running.url}/health/ready`)).status).toBe(503);
     expect((await http(`${running.url}/health/live`)).status).toBe(200);
+    expect(socket.connected).toBe(true);
+    // A socket event that needs the database is told to come back, as REST is, and the socket stays.
+    const syncDuringOutage = await request(socket, 'notification:sync', { after: cursor, limit: 100 }, 8000);
+    expect(syncDuringOutage).toEqual({ ok: false, error: { code: 'SERVICE_UNAVAILABLE', message: 'Service temporarily unavailable' } });
     expect(socket.connected).toBe(true);
 
     await proxy.restore();

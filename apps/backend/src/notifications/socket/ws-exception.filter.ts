@@ -4,6 +4,7 @@ import type { GatewaySocket } from './gateway-socket.js';
 import { SocketEventBudget } from './socket-event-budget.js';
 import { SecurityEventLogger } from '../../security/security-event.logger.js';
 import { ApiError } from '../../common/errors/api-error.js';
+import { isDatabaseUnavailable } from '../../common/errors/database-unavailable.js';
 
 /**
  * What the filter returns: the error is answered. Nest's context for shared handlers
@@ -37,6 +38,8 @@ export class WsExceptionFilter implements ExceptionFilter {
       this.security.log('VALIDATION_FAILED', { clientId: socket.id, userId: user?.userId, tenantId: user?.tenantId, reason: String(event) });
     } else if (body.code === 'INTERNAL_ERROR') {
       this.logger.error({ err: exception, clientId: socket.id, userId: user?.userId, event: String(event) }, 'socket event failed');
+    } else if (body.code === 'SERVICE_UNAVAILABLE' && !(exception instanceof ApiError)) {
+      this.logger.warn({ err: exception, clientId: socket.id, userId: user?.userId, event: String(event) }, 'socket event failed: database unreachable');
     }
     socket.emit('notification:error', body);
     if (typeof ack === 'function') {
@@ -53,5 +56,7 @@ function toBody(exception: unknown): ErrorBody {
   if (exception instanceof ApiError && (EVENT_ERROR_CODES as readonly string[]).includes(exception.code)) {
     return { code: exception.code as EventErrorCode, message: exception.message, ...(exception.errors ? { errors: exception.errors } : {}) };
   }
+  // As the HTTP filter answers 503: the client is told to come back, not that something broke.
+  if (isDatabaseUnavailable(exception)) return { code: 'SERVICE_UNAVAILABLE', message: ApiError.defaultMessage('SERVICE_UNAVAILABLE') };
   return { code: 'INTERNAL_ERROR', message: GENERIC_ERROR_MESSAGE };
 }

@@ -106,8 +106,10 @@ export class NotificationsStreamController {
     try {
       await this.replay.run(stream, positions);
     } catch (error) {
-      // Headers are out: drop the stream; the client reconnects with its Last-Event-ID.
-      this.logger.error({ err: error, clientId: stream.id }, 'stream replay failed');
+      // Headers are out: drop the stream; the client reconnects with its Last-Event-ID. A catch-up
+      // refused for want of a turn (CatchUpGate) is load, not a fault.
+      if (error instanceof ApiError && error.code === 'SERVICE_UNAVAILABLE') this.logger.warn({ clientId: stream.id }, 'stream replay refused: catch-up line full');
+      else this.logger.error({ err: error, clientId: stream.id }, 'stream replay failed');
       stream.abort();
     }
   }
