@@ -25,8 +25,8 @@ const SLOW_REPLAY_MS = 1000;
  * @typedef {{ id: string, tenantId: string, admin: boolean }} BenchUser
  * @typedef {{ user: BenchUser, handed: Map<string, number>, copies: number, reconnects: number[], downSince: number | undefined,
  *   longestDownMs: number, connected: boolean, downs: number[], awayMs: number[], close: () => void, stoppedReason?: string, resets: number,
- *   order: string[], scanned: number, matched: number }} Tracked
- * @typedef {{ k: string, aud: string, at: number }} Accepted
+ *   order: string[], scanned: number, matched: number, position: () => string | undefined, state: () => string }} Tracked
+ * @typedef {{ k: string, aud: string, at: number, offset?: string }} Accepted
  */
 
 /** @type {Tracked[]} */
@@ -70,6 +70,15 @@ function loopMaxBetween(from, to) {
   // A delay is recorded in the second its sample ends: look one second past the end.
   for (let s = Math.floor(from / 1000); s <= Math.floor(to / 1000) + 1; s++) worst = Math.max(worst, loopMaxBySecond.get(s) ?? 0);
   return worst;
+}
+
+/** @param {string} text */
+function parsed(text) {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
 
 /** @param {Tracked} t @param {unknown} payload */
@@ -116,7 +125,7 @@ async function open(c) {
   await pool(c.users.length, c.concurrency, async (i) => {
     const user = c.users[i];
     /** @type {Tracked} */
-    const t = { user, handed: new Map(), copies: 0, reconnects: [], downSince: undefined, longestDownMs: 0, connected: false, downs: [], awayMs: [], close: () => undefined, resets: 0, order: [], scanned: 0, matched: 0 };
+    const t = { user, handed: new Map(), copies: 0, reconnects: [], downSince: undefined, longestDownMs: 0, connected: false, downs: [], awayMs: [], close: () => undefined, resets: 0, order: [], scanned: 0, matched: 0, position: () => undefined, state: () => 'bare' };
     const localAddress = c.localAddresses[i % c.localAddresses.length];
     const url = c.urls[i % c.urls.length];
     let first = true;
@@ -156,6 +165,8 @@ async function open(c) {
           }
         });
         t.close = () => client.close();
+        t.position = () => client.lastPosition;
+        t.state = () => client.state;
       } else {
         const socket = io(url + c.namespace, /** @type {any} */ ({
           transports: ['websocket'],
@@ -190,7 +201,7 @@ async function open(c) {
  *   tenantId: string, tenantShare: number, keyPrefix: string, retryBudgetMs: number, maxInFlight: number }} c
  */
 async function publish(c) {
-  /** @type {{ k: string, aud: string, at: number }[]} */
+  /** @type {Accepted[]} */
   const accepted = [];
   /** @type {Record<string, number>} */
   const errorsSeen = {};
@@ -219,11 +230,17 @@ async function publish(c) {
   /** @type {Promise<void>[]} */
   const running = [];
 
-  /** @param {string} url @param {object} body @param {Record<string, string>} headers */
-  const post = (url, body, headers) =>
+  /** The stored notification's offset per key, to tell where a copy not handed over sits in its stream. @type {Map<string, string>} */
+  const offsets = new Map();
+  /** @param {string} url @param {object} body @param {Record<string, string>} headers @param {string} [k] */
+  const post = (url, body, headers, k) =>
     fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body), signal: AbortSignal.timeout(10_000) }).then(
       async (response) => {
-        await response.arrayBuffer().catch(() => undefined);
+        const text = await response.text().catch(() => '');
+        if (response.status === 201 && k !== undefined) {
+          const offset = /** @type {any} */ (parsed(text))?.offset;
+          if (typeof offset === 'string') offsets.set(k, offset);
+        }
         return response.status;
       },
       (/** @type {any} */ error) => `network: ${String(error?.cause?.code ?? error?.name ?? 'error')}`,
@@ -246,10 +263,10 @@ async function publish(c) {
         const body = tenantWide ? { title: `churn ${k}`, content: 'c', scope: 'TENANT', data: { k, t } } : { title: `churn ${k}`, content: 'c', scope: 'USER', userId, data: { k, t } };
         lastBody = body;
         const sent = nowMs();
-        const status = await post(`${c.url}/notifications`, body, { authorization: `Bearer ${c.token}`, 'idempotency-key': k });
+        const status = await post(`${c.url}/notifications`, body, { authorization: `Bearer ${c.token}`, 'idempotency-key': k }, k);
         if (typeof status === 'number') answeredMs.push(nowMs() - sent);
         recordAttempt(sent, typeof status === 'number' ? `HTTP ${status}` : status);
-        if (status === 201) return void accepted.push({ k, aud, at: nowMs() });
+        if (status === 201) return void accepted.push({ k, aud, at: nowMs(), offset: offsets.get(k) });
         seen(typeof status === 'number' ? `HTTP ${status}` : status);
         if (typeof status === 'number' && status >= 400 && status < 500 && status !== 429) break;
       } else {
@@ -400,6 +417,14 @@ function report() {
   let downNow = 0;
   // Where the copies not handed over are: clients told `reset`, clients down at the end, the rest.
   const missing = { afterReset: 0, downAtEnd: 0, other: 0 };
+  /**
+   * The first copies of the rest, one by one: where each sits in its stream (the last accepted
+   * offset of the audience: a hole at the tail shows no later offset to reveal it), and the client.
+   * @type {object[]}
+   */
+  const otherMissing = [];
+  const lastOffsetOf = new Map();
+  for (const a of expectation.accepted) if (a.offset !== undefined && BigInt(a.offset) > BigInt(lastOffsetOf.get(a.aud) ?? '0')) lastOffsetOf.set(a.aud, a.offset);
   let clientsReset = 0;
   /** @type {Record<string, number>} */
   const stopped = {};
@@ -424,6 +449,12 @@ function report() {
     if (t.resets > 0) missing.afterReset += mine.length - handed;
     else if (!t.connected) missing.downAtEnd += mine.length - handed;
     else missing.other += mine.length - handed;
+    if (t.resets === 0 && t.connected && handed < mine.length && otherMissing.length < 20) {
+      for (const a of mine) {
+        if (t.handed.has(a.k) || otherMissing.length >= 20) continue;
+        otherMissing.push({ k: a.k, aud: a.aud, acceptedAt: Math.round(a.at), offset: a.offset, lastOffsetOfAudience: lastOffsetOf.get(a.aud), admin: t.user.admin, reconnects: t.reconnects.map(Math.round), downs: t.downs.map(Math.round), state: t.state(), position: t.position() });
+      }
+    }
     for (const k of t.handed.keys()) if (!keys.has(k)) unexpected += 1;
     duplicates += t.copies;
     if (!t.connected) downNow += 1;
@@ -446,7 +477,7 @@ function report() {
       } else replaysIncomplete += 1;
     }
   }
-  return { clients: clients.length, expected, delivered, duplicates, unexpected, reconnects, replaysIncomplete, replayMs, slowReplays, loopMaxBySecond: Object.fromEntries(loopMaxBySecond), cpuBySecond: Object.fromEntries(cpuBySecond), handedBySecond, longestDownMs: Math.round(longestDownMs), downNow, stopped, downReasons, clientsReset, resetReasons, missing };
+  return { clients: clients.length, expected, delivered, duplicates, unexpected, reconnects, replaysIncomplete, replayMs, slowReplays, loopMaxBySecond: Object.fromEntries(loopMaxBySecond), cpuBySecond: Object.fromEntries(cpuBySecond), handedBySecond, longestDownMs: Math.round(longestDownMs), downNow, stopped, downReasons, clientsReset, resetReasons, missing, otherMissing };
 }
 
 async function closeAll() {
