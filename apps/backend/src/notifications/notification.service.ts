@@ -12,6 +12,7 @@ import { checkedContent } from './notification-content.check.js';
 import { GLOBAL_ROOM, isTenantAdmin, tenantRoom, userRoom } from './notification-audience.js';
 import { NotificationFanout } from './notification-fanout.js';
 import { describePositions, NotificationReader, type PositionedPage } from './notification-reader.js';
+import { PublishDrain } from './publish-drain.js';
 import { NotificationWriter } from './notification-writer.js';
 import { NotificationRepository, type PreparedNotification, type StoredNotification, type Viewer } from './notification.repository.js';
 import { ReadStateRepository } from './read-state/read-state.repository.js';
@@ -59,6 +60,7 @@ export class NotificationService {
     private readonly fanout: NotificationFanout,
     private readonly security: SecurityEventLogger,
     private readonly directory: UserDirectory,
+    private readonly drain: PublishDrain,
   ) {}
 
   /** Persists a notification for one user and delivers it; resolves once committed. */
@@ -225,7 +227,11 @@ export class NotificationService {
    * Every audience is found (and every key checked) before anything is stored; then one trip
    * through the group commit. `batch` reports a missing audience per item index.
    */
-  private async publish(intents: Intent[], batch: boolean, actor?: AuthenticatedUser): Promise<NotificationView[]> {
+  private publish(intents: Intent[], batch: boolean, actor?: AuthenticatedUser): Promise<NotificationView[]> {
+    return this.drain.run(() => this.publishNow(intents, batch, actor));
+  }
+
+  private async publishNow(intents: Intent[], batch: boolean, actor?: AuthenticatedUser): Promise<NotificationView[]> {
     const userIds = intents.flatMap((i) => (i.audience.scope === 'USER' ? [i.audience.userId] : []));
     const tenantIds = intents.flatMap((i) => (i.audience.scope === 'TENANT' ? [i.audience.tenantId] : []));
     const [tenantOfUser, tenants] = await Promise.all([this.recipientTenants(userIds), this.repository.existingTenants(tenantIds)]);

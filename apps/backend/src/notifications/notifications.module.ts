@@ -11,6 +11,7 @@ import { NotificationFanout } from './notification-fanout.js';
 import { CatchUpGate } from './catch-up-gate.js';
 import { NotificationReader } from './notification-reader.js';
 import { NotificationWriter } from './notification-writer.js';
+import { PublishDrain } from './publish-drain.js';
 import { NotificationGateway } from './socket/notification.gateway.js';
 import { NotificationRepository } from './notification.repository.js';
 import { NotificationService } from './notification.service.js';
@@ -38,6 +39,7 @@ import { GatewayConfigModule } from '../config/gateway-config.module.js';
     CatchUpGate,
     NotificationReader,
     NotificationWriter,
+    PublishDrain,
     NotificationFanout,
     ConnectionService,
     NotificationGateway,
