@@ -25,7 +25,7 @@ const SLOW_REPLAY_MS = 1000;
  * @typedef {{ id: string, tenantId: string, admin: boolean }} BenchUser
  * @typedef {{ user: BenchUser, handed: Map<string, number>, copies: number, reconnects: number[], downSince: number | undefined,
  *   longestDownMs: number, connected: boolean, downs: number[], awayMs: number[], close: () => void, stoppedReason?: string, resets: number,
- *   order: string[], scanned: number, matched: number, position: () => string | undefined, state: () => string }} Tracked
+ *   order: string[], scanned: number, matched: number, position: () => string | undefined, state: () => string, why: string[] }} Tracked
  * @typedef {{ k: string, aud: string, at: number, offset?: string }} Accepted
  */
 
@@ -125,7 +125,7 @@ async function open(c) {
   await pool(c.users.length, c.concurrency, async (i) => {
     const user = c.users[i];
     /** @type {Tracked} */
-    const t = { user, handed: new Map(), copies: 0, reconnects: [], downSince: undefined, longestDownMs: 0, connected: false, downs: [], awayMs: [], close: () => undefined, resets: 0, order: [], scanned: 0, matched: 0, position: () => undefined, state: () => 'bare' };
+    const t = { user, handed: new Map(), copies: 0, reconnects: [], downSince: undefined, longestDownMs: 0, connected: false, downs: [], awayMs: [], close: () => undefined, resets: 0, order: [], scanned: 0, matched: 0, position: () => undefined, state: () => 'bare', why: [] };
     const localAddress = c.localAddresses[i % c.localAddresses.length];
     const url = c.urls[i % c.urls.length];
     let first = true;
@@ -144,6 +144,7 @@ async function open(c) {
             wentDown(t);
             const reason = change.reason ?? 'unknown';
             downReasons[reason] = (downReasons[reason] ?? 0) + 1;
+            t.why.push(reason);
           }
           if (change.state === 'stopped') {
             wentDown(t);
@@ -423,6 +424,8 @@ function report() {
    * @type {object[]}
    */
   const otherMissing = [];
+  /** The clients told `reset`: how they came to be so far behind. @type {object[]} */
+  const resetClients = [];
   const lastOffsetOf = new Map();
   for (const a of expectation.accepted) if (a.offset !== undefined && BigInt(a.offset) > BigInt(lastOffsetOf.get(a.aud) ?? '0')) lastOffsetOf.set(a.aud, a.offset);
   let clientsReset = 0;
@@ -446,6 +449,7 @@ function report() {
     for (const a of mine) if (t.handed.has(a.k)) handed += 1;
     delivered += handed;
     if (t.resets > 0) clientsReset += 1;
+    if (t.resets > 0 && resetClients.length < 10) resetClients.push({ admin: t.user.admin, downs: t.downs.map(Math.round), reconnects: t.reconnects.map(Math.round), awayMs: t.awayMs.map(Math.round), why: t.why });
     if (t.resets > 0) missing.afterReset += mine.length - handed;
     else if (!t.connected) missing.downAtEnd += mine.length - handed;
     else missing.other += mine.length - handed;
@@ -477,7 +481,7 @@ function report() {
       } else replaysIncomplete += 1;
     }
   }
-  return { clients: clients.length, expected, delivered, duplicates, unexpected, reconnects, replaysIncomplete, replayMs, slowReplays, loopMaxBySecond: Object.fromEntries(loopMaxBySecond), cpuBySecond: Object.fromEntries(cpuBySecond), handedBySecond, longestDownMs: Math.round(longestDownMs), downNow, stopped, downReasons, clientsReset, resetReasons, missing, otherMissing };
+  return { clients: clients.length, expected, delivered, duplicates, unexpected, reconnects, replaysIncomplete, replayMs, slowReplays, loopMaxBySecond: Object.fromEntries(loopMaxBySecond), cpuBySecond: Object.fromEntries(cpuBySecond), handedBySecond, longestDownMs: Math.round(longestDownMs), downNow, stopped, downReasons, clientsReset, resetReasons, missing, otherMissing, resetClients };
 }
 
 async function closeAll() {

@@ -400,6 +400,7 @@ async function runKind(ctx, kind, balancer, generators, publishers, plan, kill) 
         downAtEnd: reports.reduce((n, r) => n + (r.missing?.downAtEnd ?? 0), 0),
         other: reports.reduce((n, r) => n + (r.missing?.other ?? 0), 0),
         otherSamples: reports.flatMap((r) => r.otherMissing ?? []).slice(0, 20),
+        resetClients: reports.flatMap((r) => r.resetClients ?? []).slice(0, 10),
       },
       // Each load generator over the publishing run: its CPU, its event-loop delay, how long answered POSTs took.
       generators: published.map((p) => p.self),
@@ -409,6 +410,7 @@ async function runKind(ctx, kind, balancer, generators, publishers, plan, kill) 
         return { p50: s.p50, p99: s.p99, max: s.max, seconds: s.count };
       }),
       timeline: timeline(marks, published, reports),
+      marks,
       slowReplays: slowReplaySummary(reports),
       databaseSelect1Ms,
       balancerLoad,
@@ -487,7 +489,7 @@ function churnLine(kind, r) {
   return (
     `${kind}: delivered ${r.deliveredCopies}/${r.expectedCopies} = ${r.deliveredPct} %, duplicates handed ${r.duplicatesHanded}, ` +
     `replay p50 ${r.replayMs.p50} p99 ${r.replayMs.p99} max ${r.replayMs.max} ms (${r.replayMs.count} reconnects whole, ${r.replayMs.incomplete} never), ` +
-    `publish errors seen ${JSON.stringify(r.published.errorsSeen)}, unrecoverable ${r.published.unrecoverable} (once more after the storm: ${JSON.stringify(r.published.retriedAfterStorm)}), longest without a connection ${r.longestWithoutConnectionMs} ms (${r.disconnectedAtEnd} down at the end, stopped ${JSON.stringify(r.clientsStopped)}), clients told reset ${r.clientsReset} ${JSON.stringify(r.resetReasons)}, copies not handed ${JSON.stringify({ ...r.missingCopies, otherSamples: undefined })}, ` +
+    `publish errors seen ${JSON.stringify(r.published.errorsSeen)}, unrecoverable ${r.published.unrecoverable} (once more after the storm: ${JSON.stringify(r.published.retriedAfterStorm)}), longest without a connection ${r.longestWithoutConnectionMs} ms (${r.disconnectedAtEnd} down at the end, stopped ${JSON.stringify(r.clientsStopped)}), clients told reset ${r.clientsReset} ${JSON.stringify(r.resetReasons)}, copies not handed ${JSON.stringify({ ...r.missingCopies, otherSamples: undefined, resetClients: undefined })}, ` +
     `server ${r.server.cores} cores, peak RSS ${r.server.peakRssMiB} MiB (both instances); ` +
     `slow replays ${JSON.stringify(r.slowReplays)}, ${r.publishersApart ? 'publishers apart' : 'publishers in the client generators'} ${JSON.stringify(r.generators)}, timeline ${JSON.stringify(r.timeline)}, ` +
     `client generators' loop delay (per-second max over the storm) ${JSON.stringify(r.clientGeneratorLoopMs)}, PostgreSQL SELECT 1 ${JSON.stringify(r.databaseSelect1Ms)} ms, balancer ${JSON.stringify(r.balancerLoad)}, instances ${JSON.stringify(r.serverMetrics)}, after the restarts ${JSON.stringify(r.connectionsAfter)}`
