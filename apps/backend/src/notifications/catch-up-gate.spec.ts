@@ -97,4 +97,18 @@ describe('CatchUpGate', () => {
     await Promise.all(all);
     expect(order).toEqual(Array.from({ length: 3000 }, (_, i) => i));
   });
+
+  it('on shutdown refuses the waiting readers at once, and every reader after, while the running ones finish', async () => {
+    const gate = new SmallGate(new MetricsService(), { atOnce: 1, maxWaiting: 10, maxWaitMs: 60_000 });
+    const first = held('first');
+    const late = held('late');
+    const running = gate.run(first.read);
+    const waiting = gate.run(late.read);
+    gate.beforeApplicationShutdown();
+    await expect(waiting).rejects.toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
+    await expect(gate.run(() => Promise.resolve('after'))).rejects.toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
+    first.finish();
+    await expect(running).resolves.toBe('first');
+    expect(late.started()).toBe(false);
+  });
 });

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { BeforeApplicationShutdown, Injectable } from '@nestjs/common';
 import { ApiError } from '../common/errors/api-error.js';
 import { MetricsService } from '../observability/metrics.service.js';
 
@@ -28,6 +28,7 @@ export interface GateLimits {
 
 interface Waiter {
   start(): void;
+  refuse(): void;
   timer: NodeJS.Timeout;
 }
 
@@ -36,14 +37,17 @@ interface Waiter {
  * connection and failed after the pool's 3 s connect timeout, publishes and fresh handshakes
  * with them. Here they take turns, first come first served, and a reader that cannot get a turn
  * in time is refused with SERVICE_UNAVAILABLE and a retry hint instead of waiting on a timeout.
+ * On shutdown the line is refused at once: its readers' connections are closing, and the pool
+ * ends after them.
  */
 @Injectable()
-export class CatchUpGate {
+export class CatchUpGate implements BeforeApplicationShutdown {
   protected readonly limits: GateLimits = { atOnce: CATCH_UP_READS_AT_ONCE, maxWaiting: CATCH_UP_MAX_WAITING, maxWaitMs: CATCH_UP_MAX_WAIT_MS };
   private running = 0;
   private readonly waiting: Waiter[] = [];
   /** Index of the first waiter still in line: `shift` on 5,000 waiters is a copy each time. */
   private head = 0;
+  private stopping = false;
 
   constructor(private readonly metrics: MetricsService) {}
 
@@ -58,6 +62,7 @@ export class CatchUpGate {
   }
 
   private turn(): Promise<void> {
+    if (this.stopping) return Promise.reject(this.refusal());
     if (this.running < this.limits.atOnce && this.queued() === 0) {
       this.running += 1;
       return Promise.resolve();
@@ -70,6 +75,10 @@ export class CatchUpGate {
           this.running += 1;
           resolve();
         },
+        refuse: () => {
+          clearTimeout(waiter.timer);
+          reject(this.refusal());
+        },
         timer: setTimeout(() => {
           this.drop(waiter);
           reject(this.refusal());
@@ -78,6 +87,15 @@ export class CatchUpGate {
       this.waiting.push(waiter);
       this.metrics.catchUpWaiting.set(this.queued());
     });
+  }
+
+  beforeApplicationShutdown(): void {
+    this.stopping = true;
+    const line = this.waiting.slice(this.head);
+    this.waiting.length = 0;
+    this.head = 0;
+    for (const waiter of line) waiter.refuse();
+    this.metrics.catchUpWaiting.set(0);
   }
 
   private next(): void {

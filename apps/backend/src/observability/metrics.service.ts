@@ -113,7 +113,7 @@ export class MetricsService {
   });
   readonly catchUpRefused = new Counter({
     name: 'notify_catch_up_refused_total',
-    help: 'Catch-up reads refused with SERVICE_UNAVAILABLE because the line was full or the wait ran out',
+    help: 'Catch-up reads refused with SERVICE_UNAVAILABLE: the line was full, the wait ran out, or the instance was stopping',
     registers: [this.registry],
   });
 

@@ -72,5 +72,12 @@ describe('a publish in flight when its instance is told to stop', () => {
     expect(inbox.filter((n) => n.title === title).map((n) => n.id)).toEqual([answer.body.id]);
     expect(await a.waitForExit(10_000)).toEqual({ code: 0, signal: null });
     expect(await sql('SELECT 1 FROM notifications WHERE title = $1', [lateTitle])).toEqual([]);
+    // The refusal is load shed on purpose: a warning with its code, not an error with a stack.
+    const lines = a.stdout
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as { level: string | number; msg: string; code?: string });
+    expect(lines.filter((line) => line.msg === 'request refused for now').map((line) => [line.level, line.code])).toEqual([['warn', 'SERVICE_UNAVAILABLE']]);
+    expect(lines.filter((line) => line.level === 'error' || line.level === 50)).toEqual([]);
   }, 60_000);
 });

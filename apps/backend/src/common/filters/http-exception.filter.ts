@@ -30,7 +30,13 @@ export class HttpExceptionFilter implements ExceptionFilter {
     const response = host.switchToHttp().getResponse<Response>();
     const request = host.switchToHttp().getRequest<Request>();
     const body = this.toBody(exception);
-    if (body.statusCode >= 500) {
+    if (exception instanceof ApiError && exception.retryAfter !== undefined && body.statusCode >= 500) {
+      // Load shed on purpose, with a retry hint (a stopping instance, a full catch-up line): no fault to chase.
+      const inRequest = requestLog(request);
+      const line = { context: HttpExceptionFilter.name, code: body.code, method: request.method, path: request.path, retryAfter: exception.retryAfter };
+      if (inRequest) inRequest.warn(line, 'request refused for now');
+      else this.logger.warn(line, 'request refused for now');
+    } else if (body.statusCode >= 500) {
       const inRequest = requestLog(request);
       if (inRequest) inRequest.error({ context: HttpExceptionFilter.name, err: exception, method: request.method, path: request.path }, 'request failed');
       else this.logger.error({ err: exception, method: request.method, path: request.path }, 'request failed');
