@@ -107,8 +107,8 @@ export class NotificationsStreamController {
       await this.replay.run(stream, positions);
     } catch (error) {
       // Headers are out: drop the stream; the client reconnects with its Last-Event-ID. A catch-up
-      // refused for want of a turn (CatchUpGate) is load, not a fault.
-      if (error instanceof ApiError && error.code === 'SERVICE_UNAVAILABLE') this.logger.warn({ clientId: stream.id }, 'stream replay refused: catch-up line full');
+      // refused by CatchUpGate (line full, or the instance stopping) is load, not a fault.
+      if (error instanceof ApiError && error.code === 'SERVICE_UNAVAILABLE') this.logger.warn({ clientId: stream.id }, 'stream replay refused for now');
       else this.logger.error({ err: error, clientId: stream.id }, 'stream replay failed');
       stream.abort();
     }
