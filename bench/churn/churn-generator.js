@@ -72,15 +72,6 @@ function loopMaxBetween(from, to) {
   return worst;
 }
 
-/** @param {string} text */
-function parsed(text) {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
-
 /** @param {Tracked} t @param {unknown} payload */
 function receive(t, payload) {
   const data = /** @type {any} */ (payload)?.data;
@@ -231,20 +222,19 @@ async function publish(c) {
   /** @type {Promise<void>[]} */
   const running = [];
 
-  /** The stored notification's offset per key, to tell where a copy not handed over sits in its stream. @type {Map<string, string>} */
-  const offsets = new Map();
-  /** @param {string} url @param {object} body @param {Record<string, string>} headers @param {string} [k] */
-  const post = (url, body, headers, k) =>
+  /**
+   * The answer's status, and for a 201 the stored notification's offset (where a copy not handed
+   * over sits in its stream).
+   * @param {string} url @param {object} body @param {Record<string, string>} headers
+   * @returns {Promise<{ status: number | string, offset?: string }>}
+   */
+  const post = (url, body, headers) =>
     fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body), signal: AbortSignal.timeout(10_000) }).then(
       async (response) => {
-        const text = await response.text().catch(() => '');
-        if (response.status === 201 && k !== undefined) {
-          const offset = /** @type {any} */ (parsed(text))?.offset;
-          if (typeof offset === 'string') offsets.set(k, offset);
-        }
-        return response.status;
+        const answer = /** @type {any} */ (await response.json().catch(() => undefined));
+        return { status: response.status, offset: response.status === 201 && typeof answer?.offset === 'string' ? answer.offset : undefined };
       },
-      (/** @type {any} */ error) => `network: ${String(error?.cause?.code ?? error?.name ?? 'error')}`,
+      (/** @type {any} */ error) => ({ status: `network: ${String(error?.cause?.code ?? error?.name ?? 'error')}` }),
     );
 
   /** @param {number} i */
@@ -264,17 +254,17 @@ async function publish(c) {
         const body = tenantWide ? { title: `churn ${k}`, content: 'c', scope: 'TENANT', data: { k, t } } : { title: `churn ${k}`, content: 'c', scope: 'USER', userId, data: { k, t } };
         lastBody = body;
         const sent = nowMs();
-        const status = await post(`${c.url}/notifications`, body, { authorization: `Bearer ${c.token}`, 'idempotency-key': k }, k);
+        const { status, offset } = await post(`${c.url}/notifications`, body, { authorization: `Bearer ${c.token}`, 'idempotency-key': k });
         if (typeof status === 'number') answeredMs.push(nowMs() - sent);
         recordAttempt(sent, typeof status === 'number' ? `HTTP ${status}` : status);
-        if (status === 201) return void accepted.push({ k, aud, at: nowMs(), offset: offsets.get(k) });
+        if (status === 201) return void accepted.push({ k, aud, at: nowMs(), offset });
         seen(typeof status === 'number' ? `HTTP ${status}` : status);
         if (typeof status === 'number' && status >= 400 && status < 500 && status !== 429) break;
       } else {
         const payload = { data: { k, t } };
         const room = tenantWide ? `tenant:${c.tenantId}` : `user:${userId}`;
         const sent = nowMs();
-        const statuses = await Promise.all(c.urls.map((url) => post(`${url}/emit`, { room, event: 'notification:new', payload }, {})));
+        const statuses = await Promise.all(c.urls.map(async (url) => (await post(`${url}/emit`, { room, event: 'notification:new', payload }, {})).status));
         recordAttempt(sent, statuses.includes(201) ? 'HTTP 201' : String(statuses[0]));
         for (const status of statuses) if (status !== 201) seen(typeof status === 'number' ? `HTTP ${status}` : status);
         if (statuses.includes(201)) return void accepted.push({ k, aud, at: nowMs() });
@@ -448,15 +438,16 @@ function report() {
     let handed = 0;
     for (const a of mine) if (t.handed.has(a.k)) handed += 1;
     delivered += handed;
-    if (t.resets > 0) clientsReset += 1;
-    if (t.resets > 0 && resetClients.length < 10) resetClients.push({ admin: t.user.admin, downs: t.downs.map(Math.round), reconnects: t.reconnects.map(Math.round), awayMs: t.awayMs.map(Math.round), why: t.why });
-    if (t.resets > 0) missing.afterReset += mine.length - handed;
-    else if (!t.connected) missing.downAtEnd += mine.length - handed;
-    else missing.other += mine.length - handed;
-    if (t.resets === 0 && t.connected && handed < mine.length && otherMissing.length < 20) {
+    if (t.resets > 0) {
+      clientsReset += 1;
+      missing.afterReset += mine.length - handed;
+      if (resetClients.length < 10) resetClients.push({ admin: t.user.admin, downs: t.downs.map(Math.round), reconnects: t.reconnects.map(Math.round), awayMs: t.awayMs.map(Math.round), why: t.why });
+    } else if (!t.connected) missing.downAtEnd += mine.length - handed;
+    else {
+      missing.other += mine.length - handed;
       for (const a of mine) {
-        if (t.handed.has(a.k) || otherMissing.length >= 20) continue;
-        otherMissing.push({ k: a.k, aud: a.aud, acceptedAt: Math.round(a.at), offset: a.offset, lastOffsetOfAudience: lastOffsetOf.get(a.aud), admin: t.user.admin, reconnects: t.reconnects.map(Math.round), downs: t.downs.map(Math.round), state: t.state(), position: t.position() });
+        if (otherMissing.length >= 20) break;
+        if (!t.handed.has(a.k)) otherMissing.push({ k: a.k, aud: a.aud, acceptedAt: Math.round(a.at), offset: a.offset, lastOffsetOfAudience: lastOffsetOf.get(a.aud), admin: t.user.admin, reconnects: t.reconnects.map(Math.round), downs: t.downs.map(Math.round), state: t.state(), position: t.position() });
       }
     }
     for (const k of t.handed.keys()) if (!keys.has(k)) unexpected += 1;

@@ -81,7 +81,7 @@ export class CatchUpGate implements BeforeApplicationShutdown {
         },
         timer: setTimeout(() => {
           this.drop(waiter);
-          reject(this.refusal());
+          waiter.refuse();
         }, this.limits.maxWaitMs).unref(),
       };
       this.waiting.push(waiter);

@@ -9,12 +9,6 @@ import { toView } from './notification.view.js';
 /** Most rows one group statement carries; further requests wait for the next group. */
 const MAX_GROUP_ROWS = 1000;
 
-/**
- * Group statements in flight at once, each on its own connection of the publish lane. Groups in
- * flight never share a stream, see `nextGroup`.
- */
-const MAX_GROUPS_IN_FLIGHT = GROUP_COMMITS_IN_FLIGHT;
-
 interface Request {
   items: PreparedNotification[];
   /** The streams its items go to. */
@@ -26,7 +20,7 @@ interface Request {
 
 /**
  * Group commit, per instance: requests queue and go together in one statement; up to
- * MAX_GROUPS_IN_FLIGHT statements run at once, on disjoint streams. Whatever the streams
+ * GROUP_COMMITS_IN_FLIGHT statements run at once, on disjoint streams. Whatever the streams
  * serialise on is paid per group, not per notification.
  *
  * Order: a stream has at most one group in flight on this instance, so its groups commit in the
@@ -78,7 +72,7 @@ export class NotificationWriter {
   }
 
   private dispatch(): void {
-    while (this.inFlight < MAX_GROUPS_IN_FLIGHT && this.queue.length > 0) {
+    while (this.inFlight < GROUP_COMMITS_IN_FLIGHT && this.queue.length > 0) {
       const group = this.nextGroup();
       if (group.length === 0) return;
       const streams = new Set(group.flatMap((request) => request.streams));

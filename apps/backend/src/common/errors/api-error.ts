@@ -33,3 +33,11 @@ export class ApiError extends HttpException {
     return DEFAULT_MESSAGES[code];
   }
 }
+
+/**
+ * A 5xx answered on purpose with a retry hint (a stopping instance, a full catch-up line, a full
+ * ticket store): load shed, no fault to chase, so it is logged as a warning without a stack.
+ */
+export function isDeliberateRefusal(error: unknown): error is ApiError & { retryAfter: number } {
+  return error instanceof ApiError && error.retryAfter !== undefined && error.getStatus() >= 500;
+}

@@ -1,7 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { GENERIC_ERROR_MESSAGE, type HttpErrorBody, type HttpErrorCode } from '@notify-gateway/contracts';
-import { ApiError } from '../errors/api-error.js';
+import { ApiError, isDeliberateRefusal } from '../errors/api-error.js';
 import { isDatabaseUnavailable } from '../errors/database-unavailable.js';
 import { requestLog } from '../../observability/request-log.js';
 
@@ -30,16 +30,10 @@ export class HttpExceptionFilter implements ExceptionFilter {
     const response = host.switchToHttp().getResponse<Response>();
     const request = host.switchToHttp().getRequest<Request>();
     const body = this.toBody(exception);
-    if (exception instanceof ApiError && exception.retryAfter !== undefined && body.statusCode >= 500) {
-      // Load shed on purpose, with a retry hint (a stopping instance, a full catch-up line): no fault to chase.
-      const inRequest = requestLog(request);
-      const line = { context: HttpExceptionFilter.name, code: body.code, method: request.method, path: request.path, retryAfter: exception.retryAfter };
-      if (inRequest) inRequest.warn(line, 'request refused for now');
-      else this.logger.warn(line, 'request refused for now');
+    if (isDeliberateRefusal(exception)) {
+      this.log(request, 'warn', { code: body.code, method: request.method, path: request.path, retryAfter: exception.retryAfter }, 'request refused for now');
     } else if (body.statusCode >= 500) {
-      const inRequest = requestLog(request);
-      if (inRequest) inRequest.error({ context: HttpExceptionFilter.name, err: exception, method: request.method, path: request.path }, 'request failed');
-      else this.logger.error({ err: exception, method: request.method, path: request.path }, 'request failed');
+      this.log(request, 'error', { err: exception, method: request.method, path: request.path }, 'request failed');
     }
     if (exception instanceof ApiError && exception.retryAfter !== undefined) {
       response.setHeader('Retry-After', String(exception.retryAfter));
@@ -49,6 +43,13 @@ export class HttpExceptionFilter implements ExceptionFilter {
       return;
     }
     response.status(body.statusCode).json(body);
+  }
+
+  /** In the request's own log when it has one (its id and context), else the app's. */
+  private log(request: Request, level: 'warn' | 'error', line: Record<string, unknown>, message: string): void {
+    const inRequest = requestLog(request);
+    if (inRequest) inRequest[level]({ context: HttpExceptionFilter.name, ...line }, message);
+    else this.logger[level](line, message);
   }
 
   private toBody(exception: unknown): HttpErrorBody {

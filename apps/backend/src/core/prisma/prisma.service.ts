@@ -6,8 +6,9 @@ import type { AppConfig } from '../../config/app-config.js';
 import { PrismaClient } from '../../generated/prisma/client.js';
 
 /**
- * Group statements in flight at once per instance (see NotificationWriter): the publish lane holds
- * that many connections, plus two for the per-turn publish lookups.
+ * Group statements in flight at once per instance, each on its own connection of the publish
+ * lane (NotificationWriter; groups in flight never share a stream). The lane holds that many
+ * connections, plus two for the per-turn publish lookups.
  */
 export const GROUP_COMMITS_IN_FLIGHT = 4;
 const PUBLISH_LANE_CONNECTIONS = GROUP_COMMITS_IN_FLIGHT + 2;
@@ -36,7 +37,7 @@ export class PrismaService extends PrismaClient implements OnModuleInit, OnAppli
     const url = config.get('databaseUrl', { infer: true });
     if (!url) throw new Error('databaseUrl must be resolved before the app is created');
     const schema = config.get('databaseSchema', { infer: true });
-    const lane = (max: number): Pool =>
+    const newPool = (max: number): Pool =>
       new Pool({
         connectionString: url,
         max,
@@ -45,13 +46,13 @@ export class PrismaService extends PrismaClient implements OnModuleInit, OnAppli
         idleTimeoutMillis: 30000,
         ...schemaScope(schema),
       });
-    const pool = lane(20);
+    const pool = newPool(20);
     super({
       // Prisma qualifies its own queries with this schema; search_path covers raw SQL.
       adapter: new PrismaPg(pool, { ...(schema === 'public' ? {} : { schema }), disposeExternalPool: true }),
     });
     this.pool = pool;
-    this.publishPool = lane(PUBLISH_LANE_CONNECTIONS);
+    this.publishPool = newPool(PUBLISH_LANE_CONNECTIONS);
     // Prisma's adapter listens for the errors of its pool's idle connections (the pool drops such
     // a connection); the publish lane's are reported here, or they would crash the process.
     this.publishPool.on('error', (error) => this.logger.warn({ err: error }, 'an idle connection of the publish lane failed; the pool drops it'));

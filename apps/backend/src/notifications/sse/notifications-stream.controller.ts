@@ -5,7 +5,7 @@ import type { Request, Response } from 'express';
 import type { AuthenticatedUser } from '../../auth/authenticated-user.js';
 import { clientIp } from '../../common/client-ip.js';
 import { CurrentUser, Public } from '../../auth/http/auth.decorators.js';
-import { ApiError } from '../../common/errors/api-error.js';
+import { ApiError, isDeliberateRefusal } from '../../common/errors/api-error.js';
 import { SpendBudget } from '../../auth/http/request-budget.guard.js';
 import { ApiErrors } from '../../common/openapi/api-errors.decorator.js';
 import { StreamTicketDto } from '../../common/openapi/response.dto.js';
@@ -108,7 +108,7 @@ export class NotificationsStreamController {
     } catch (error) {
       // Headers are out: drop the stream; the client reconnects with its Last-Event-ID. A catch-up
       // refused by CatchUpGate (line full, or the instance stopping) is load, not a fault.
-      if (error instanceof ApiError && error.code === 'SERVICE_UNAVAILABLE') this.logger.warn({ clientId: stream.id }, 'stream replay refused for now');
+      if (isDeliberateRefusal(error)) this.logger.warn({ clientId: stream.id }, 'stream replay refused for now');
       else this.logger.error({ err: error, clientId: stream.id }, 'stream replay failed');
       stream.abort();
     }
