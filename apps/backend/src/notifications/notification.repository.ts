@@ -134,6 +134,11 @@ export interface StoredGroup {
 /** The trigger of migration 20261202000100_stream_lock_hold_report reports the hold in microseconds. */
 const LOCK_HOLD_NOTICE = /^notify_stream_lock_hold_us=(\d+)$/;
 
+/** PostgreSQL's foreign_key_violation: a row names a tenant, user or author that is not (or no longer) there. */
+export function isForeignKeyViolation(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === '23503';
+}
+
 /** All notification I/O. */
 @Injectable()
 export class NotificationRepository {

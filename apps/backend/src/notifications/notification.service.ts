@@ -14,7 +14,7 @@ import { NotificationFanout } from './notification-fanout.js';
 import { describePositions, NotificationReader, type PositionedPage } from './notification-reader.js';
 import { PublishDrain } from './publish-drain.js';
 import { NotificationWriter } from './notification-writer.js';
-import { NotificationRepository, type PreparedNotification, type StoredNotification, type Viewer } from './notification.repository.js';
+import { isForeignKeyViolation, NotificationRepository, type PreparedNotification, type StoredNotification, type Viewer } from './notification.repository.js';
 import { ReadStateRepository } from './read-state/read-state.repository.js';
 import { toView } from './notification.view.js';
 import { decodePosition, PositionSyntaxError, positionsFromList, type Positions } from './streams/stream-position.js';
@@ -233,7 +233,7 @@ export class NotificationService {
 
   private async publishNow(intents: Intent[], batch: boolean, actor?: AuthenticatedUser): Promise<NotificationView[]> {
     const userIds = intents.flatMap((i) => (i.audience.scope === 'USER' ? [i.audience.userId] : []));
-    const tenantIds = intents.flatMap((i) => (i.audience.scope === 'TENANT' ? [i.audience.tenantId] : []));
+    const tenantIds = intents.flatMap((i) => (i.audience.scope === 'TENANT' && !isOwnTenant(i.audience.tenantId, actor) ? [i.audience.tenantId] : []));
     const [tenantOfUser, tenants] = await Promise.all([this.recipientTenants(userIds), this.repository.existingTenants(tenantIds)]);
 
     const missing: FieldError[] = [];
@@ -253,7 +253,7 @@ export class NotificationService {
         tenantId = tenant ?? null;
         userId = audience.userId;
       } else if (audience.scope === 'TENANT') {
-        if (!tenants.has(audience.tenantId)) missing.push({ field: batch ? `items.${index}.tenantId` : 'tenantId', messages: ['no such tenant'] });
+        if (!isOwnTenant(audience.tenantId, actor) && !tenants.has(audience.tenantId)) missing.push({ field: batch ? `items.${index}.tenantId` : 'tenantId', messages: ['no such tenant'] });
         stream = tenantRoom(audience.tenantId);
         tenantId = audience.tenantId;
       }
@@ -279,7 +279,12 @@ export class NotificationService {
 
     // A key reused with another body is refused before anything of the request is stored.
     await this.checkKeys(prepared, batch);
-    const stored = await this.writer.write(prepared);
+    const stored = await this.writer.write(prepared).catch((error: unknown) => {
+      // A tenant, recipient or author deleted since it was found (or since the actor's state was
+      // read): the row's foreign key refused it, and nothing of the request was stored.
+      if (isForeignKeyViolation(error)) throw new ApiError(404, 'NOT_FOUND');
+      throw error;
+    });
     const views: NotificationView[] = [];
     for (const [index, view] of stored.entries()) {
       // A copy: the emitted payload may still wait in a slow SSE reader's queue, and the caller may change what it gets.
@@ -324,6 +329,15 @@ export class NotificationService {
     this.security.log('UNAUTHORIZED_ACCESS_ATTEMPT', { userId: actor.userId, tenantId: actor.tenantId, reason });
     throw new ApiError(403, 'FORBIDDEN');
   }
+}
+
+/**
+ * The actor's own tenant needs no lookup: the actor's row references it (a foreign key with
+ * cascade), and its state is re-read within USER_STATE_CACHE_TTL_MS. Should the tenant be gone
+ * since, the insert's foreign key refuses the row.
+ */
+function isOwnTenant(tenantId: string, actor: AuthenticatedUser | undefined): boolean {
+  return actor !== undefined && tenantId === actor.tenantId;
 }
 
 function viewOf(row: StoredNotification): NotificationView {

@@ -4,12 +4,14 @@ import { NotificationService } from '../../src/notifications/notification.servic
 import { http, uniqueTitle } from '../support/http';
 import { startApp, type RunningApp } from '../support/test-app';
 import { demoUser, sql, tokenFor } from '../support/users';
+import { freshTenant } from '../store/fresh-tenant';
 
 type Body = NotificationView & { code?: string; errors?: { field: string; messages: string[] }[] };
 
 /**
  * The TENANT audience check (notification.repository.ts `existingTenants`): one lookup per
- * event-loop turn for every publish in it, each publish answered for its own tenants only.
+ * event-loop turn for every publish in it, each publish answered for its own tenants only. An
+ * actor's own tenant is not looked up: the insert's foreign key answers for it.
  */
 describe('publishing to a tenant: the tenant must exist', () => {
   let app: RunningApp;
@@ -59,6 +61,27 @@ describe('publishing to a tenant: the tenant must exist', () => {
     const accepted = await http<NotificationBatchResponse>(`${app.url}/notifications/batch`, { token: root, body: { items: items.filter((_, i) => i !== 1) } });
     expect(accepted.status).toBe(201);
     expect(accepted.body.items.map((item) => item.stream)).toEqual([`tenant:${acme}`, `tenant:${globex}`, `tenant:${acme}`]);
+  });
+
+  it("an ADMIN's broadcast to its own tenant, deleted under the gateway: NOT_FOUND, nothing stored, no offset spent", async () => {
+    const tag = uniqueTitle('deleted tenant');
+    const { tenantId, admin } = await freshTenant();
+    const stream = `tenant:${tenantId}`;
+    const broadcast = (title: string) => http<Body>(`${app.url}/notifications`, { token: admin.token, body: { scope: 'TENANT', title, content: 'x' } });
+    const first = await broadcast(`${tag} before`);
+    expect(first.status).toBe(201);
+    expect(first.body).toMatchObject({ stream, offset: '1' });
+
+    // Straight in SQL, so no instance hears of it: the ADMIN's state (cached by the publish
+    // above) still names the tenant, and nothing looks the tenant up before the insert.
+    await sql('DELETE FROM tenants WHERE id = $1', [tenantId]);
+    const after = await Promise.all([broadcast(`${tag} after`), post({ scope: 'TENANT', tenantId: acme, title: `${tag} acme`, content: 'y' })]);
+    expect(after.map((answer) => answer.status)).toEqual([404, 201]);
+    expect(after[0]?.body).toEqual({ statusCode: 404, code: 'NOT_FOUND', message: expect.any(String) });
+    expect(await rowsTitled(`${tag} after`)).toBe(0);
+    expect(await rowsTitled(`${tag} acme`)).toBe(1);
+    // The refused statement rolled back whole: the stream's offset was not spent.
+    expect(await sql('SELECT last_offset::text AS "lastOffset" FROM notification_streams WHERE stream = $1', [stream])).toEqual([{ lastOffset: '1' }]);
   });
 
   it('host code naming a tenant that is no UUID gets NOT_FOUND, not a database error', async () => {
