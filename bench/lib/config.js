@@ -61,7 +61,7 @@ const CONFIG = QUICK
       delivery: { receivers: 1000, rates: [100, 500, 1000], durationMs: 15_000, warmupRate: 200, warmupMs: 3000, drainMs: 10_000 },
       fanout: { sockets: 10_000, warmupBroadcasts: 2, broadcasts: 5, gapMs: 1000, waitMs: 15_000 },
       redis: { receivers: 1000, rates: [100, 500, 1000], durationMs: 15_000, drainMs: 10_000 },
-      sse: { streams: 1000, warmupBroadcasts: 2, broadcasts: 5, gapMs: 1000, waitMs: 15_000 },
+      sse: { streams: 1000, warmupBroadcasts: 2, broadcasts: 11, gapMs: 1000, waitMs: 15_000 },
       profile: { sockets: 5000, rate: 500, durationMs: 10_000, broadcasts: 5 },
       maxInFlightPerGenerator: 2000,
     };

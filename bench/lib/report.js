@@ -352,7 +352,8 @@ drops it at the end (also on Ctrl-C or failure), starts every server and generat
   last socket handled it, from the POST.
 - **4 via Redis**: two instances with \`REDIS_URL\` and a unique \`REDIS_KEY_PREFIX\`; receivers on B, POSTs to A; ${c.redis.rates.join(', ')}/s.
 - **5 SSE**: ${c.sse.streams} \`GET /notifications/stream\` (Bearer header) of ADMIN users, ${c.sse.broadcasts} TENANT broadcasts; bare: an SSE endpoint in the
-  same baseline process.
+  same baseline process. Both servers hold their streams at once and their broadcasts alternate (ours first in odd rounds,
+  bare in even ones), so each pair meets the same machine.
 - **6 publish** (\`bench/publish/\`): beside a floor server (\`bench/publish/floor-server.js\`: no auth, a plain
   \`INSERT … RETURNING\` on a pool of 20, then the emit) started in the same run: single REST publishes open-loop at
   1,000, 2,000 and 5,000/s to sockets of 200 users (the floor and ours alternating per rate); HTTP batches of 500

@@ -4,7 +4,7 @@ const jwt = require('jsonwebtoken');
 const { CONFIG, JWT_SECRET, ORIGIN } = require('../lib/config.js');
 const { closeAllConnections } = require('../lib/fleet.js');
 const { benchDb } = require('../lib/lifecycle.js');
-const { fanoutRun } = require('../lib/measure.js');
+const { fanoutRun, pairedFanoutRun } = require('../lib/measure.js');
 const { log } = require('../lib/output.js');
 const { startBare, startOurs, startServer, stopServer } = require('../lib/servers.js');
 
@@ -49,10 +49,14 @@ function sseProfileArgs(name) {
   return dir ? ['--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-name', `${name}.cpuprofile`] : [];
 }
 
+/**
+ * Both servers up at once and their broadcasts interleaved (`pairedFanoutRun`): the ratio is
+ * taken under the same machine conditions for both.
+ */
 async function scenarioSse() {
-  /** @type {Record<string, any>} */
-  const out = {};
   const ours = await startOurs('s5-ours', {}, sseProfileArgs('s5-ours'));
+  /** @type {Server | undefined} */
+  let bare;
   try {
     const status = await probeSse(ours);
     if (status !== 200) {
@@ -63,19 +67,13 @@ async function scenarioSse() {
       log(`s5 SSE skipped: ${reason}`);
       return { skipped: reason };
     }
-    out.ours = await fanoutRun({ kind: 'ours', label: 's5-ours', server: ours, transport: 'sse', count: CONFIG.sse.streams, ...CONFIG.sse });
+    bare = await startBare('s5-bare', sseProfileArgs('s5-bare'));
+    return await pairedFanoutRun({ label: 's5', servers: { ours, bare }, transport: 'sse', count: CONFIG.sse.streams, ...CONFIG.sse });
   } finally {
     await closeAllConnections().catch((error) => log(`closeAll: ${error.message}`));
     await stopServer(ours);
+    if (bare) await stopServer(bare);
   }
-  const bare = await startBare('s5-bare', sseProfileArgs('s5-bare'));
-  try {
-    out.bare = await fanoutRun({ kind: 'bare', label: 's5-bare', server: bare, transport: 'sse', count: CONFIG.sse.streams, ...CONFIG.sse });
-  } finally {
-    await closeAllConnections().catch((error) => log(`closeAll: ${error.message}`));
-    await stopServer(bare);
-  }
-  return out;
 }
 
 module.exports = { scenarioFanout, scenarioSse };
