@@ -259,7 +259,7 @@ async function publish(c) {
         recordAttempt(sent, typeof status === 'number' ? `HTTP ${status}` : status);
         if (status === 201) return void accepted.push({ k, aud, at: nowMs(), offset });
         seen(typeof status === 'number' ? `HTTP ${status}` : status);
-        if (typeof status === 'number' && status >= 400 && status < 500 && status !== 429) break;
+        if (!transient(status)) break;
       } else {
         const payload = { data: { k, t } };
         const room = tenantWide ? `tenant:${c.tenantId}` : `user:${userId}`;
@@ -304,24 +304,41 @@ async function publish(c) {
 }
 
 /**
- * After the storm: each publish the 30 s budget gave up on, sent once more with the same key and
- * body, as a backend that keeps retrying would. `original`: the server had committed it during
- * the storm (the answer is the stored notification, created before this call); `createdNow`:
- * it had not, and is stored now; anything else failed again. Not added to `accepted`.
+ * Whether a publisher tries again: no answer, 408 (the server timed the request out: RFC 9110 lets
+ * the client repeat it), 429 and 5xx. Any other 4xx is final.
+ * @param {number | string} status
+ */
+function transient(status) {
+  return typeof status !== 'number' || status === 408 || status === 429 || status >= 500;
+}
+
+/**
+ * After the storm: each publish the 30 s budget gave up on, sent again with the same key and body
+ * until it is answered for good, as a backend that keeps retrying would. `original`: the server
+ * had committed it during the storm (the answer is the stored notification, created before this
+ * call); `createdNow`: it had not, and is stored now; anything else failed for good, or was still
+ * failing when the 60 s ran out. `resent`: the sends beyond the first. Not added to `accepted`.
  */
 async function recover() {
   const at = Date.now();
   /** @type {Record<string, number>} */
-  const outcome = { original: 0, createdNow: 0 };
+  const outcome = { original: 0, createdNow: 0, resent: 0 };
   // Bounded (the scenario waits 120 s): what is not sent again within 60 s is counted as such.
   const until = at + 60_000;
   await pool(gaveUp.length, 32, async (i) => {
     if (Date.now() > until) return void (outcome.notSentAgain = (outcome.notSentAgain ?? 0) + 1);
     const { url, token, k, body } = gaveUp[i];
-    const result = await fetch(`${url}/notifications`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'idempotency-key': k }, body: JSON.stringify(body), signal: AbortSignal.timeout(Math.max(1000, until - Date.now())) }).then(
-      async (response) => ({ status: response.status, json: /** @type {any} */ (await response.json().catch(() => ({}))) }),
-      (/** @type {any} */ error) => ({ status: `network: ${String(error?.cause?.code ?? error?.name ?? 'error')}`, json: {} }),
-    );
+    /** @type {{ status: number | string, json: any }} */
+    let result;
+    for (let attempt = 0; ; attempt++) {
+      if (attempt > 0) outcome.resent += 1;
+      result = await fetch(`${url}/notifications`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'idempotency-key': k }, body: JSON.stringify(body), signal: AbortSignal.timeout(Math.max(1000, until - Date.now())) }).then(
+        async (response) => ({ status: response.status, json: /** @type {any} */ (await response.json().catch(() => ({}))) }),
+        (/** @type {any} */ error) => ({ status: `network: ${String(error?.cause?.code ?? error?.name ?? 'error')}`, json: {} }),
+      );
+      if (!transient(result.status) || Date.now() > until) break;
+      await sleep(Math.min(1000, 50 * 2 ** attempt) * (0.5 + Math.random()));
+    }
     const label = result.status === 201 ? (Date.parse(result.json.createdAt) < at ? 'original' : 'createdNow') : typeof result.status === 'number' ? `HTTP ${result.status}` : result.status;
     outcome[label] = (outcome[label] ?? 0) + 1;
   });
