@@ -214,8 +214,21 @@ export class NotificationService {
     }
   }
 
-  /** Known recipients from the gateway's table; any other, from a host's directory (mirrored then). */
-  private async recipientTenants(userIds: string[]): Promise<Map<string, string>> {
+  /**
+   * The tenant of each USER recipient. When the gateway's table is the directory, through the
+   * user-state cache, invalidated with it as the publisher's own state is. A recipient the cache
+   * places in another tenant than the publisher's is read again before it is refused, so a user
+   * who has just moved in is not turned away. Otherwise from the table, and any user it lacks from
+   * a host's directory (mirrored then).
+   */
+  private async recipientTenants(recipients: { userId: string; withinTenant: string | null }[]): Promise<Map<string, string>> {
+    const userIds = recipients.map((recipient) => recipient.userId);
+    const cached = await this.directory.tenantsOf(userIds);
+    if (cached) {
+      const elsewhere = recipients.filter((r) => r.withinTenant !== null && cached.has(r.userId) && cached.get(r.userId) !== r.withinTenant).map((r) => r.userId);
+      if (elsewhere.length > 0) for (const [id, tenant] of await this.repository.tenantsOfUsers([...new Set(elsewhere)])) cached.set(id, tenant);
+      return cached;
+    }
     const known = await this.repository.tenantsOfUsers(userIds);
     const unknown = userIds.filter((id) => !known.has(id));
     if (unknown.length === 0) return known;
@@ -232,9 +245,9 @@ export class NotificationService {
   }
 
   private async publishNow(intents: Intent[], batch: boolean, actor?: AuthenticatedUser): Promise<NotificationView[]> {
-    const userIds = intents.flatMap((i) => (i.audience.scope === 'USER' ? [i.audience.userId] : []));
+    const recipients = intents.flatMap((i) => (i.audience.scope === 'USER' ? [i.audience] : []));
     const tenantIds = intents.flatMap((i) => (i.audience.scope === 'TENANT' && !isOwnTenant(i.audience.tenantId, actor) ? [i.audience.tenantId] : []));
-    const [tenantOfUser, tenants] = await Promise.all([this.recipientTenants(userIds), this.repository.existingTenants(tenantIds)]);
+    const [tenantOfUser, tenants] = await Promise.all([this.recipientTenants(recipients), this.repository.existingTenants(tenantIds)]);
 
     const missing: FieldError[] = [];
     const prepared = intents.map((intent, index): PreparedNotification => {

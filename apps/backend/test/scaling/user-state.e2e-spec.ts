@@ -188,6 +188,32 @@ describe('user state on two instances with the user-state cache on (TTL 5 min: o
       sessions.close();
     }
   });
+
+  it("a USER publish reads its recipient's tenant through the cache: a move announced on B refuses the old tenant's ADMIN on A within 1 s; a move nobody announced does not turn the new tenant's ADMIN away", async () => {
+    const recipient = await account('USER');
+    const [acmeAdmin, globexAdmin] = [await tokenFor('admin@acme.test'), await tokenFor('admin@globex.test')];
+    const globex = await demoUser('admin@globex.test');
+    const to = (app: RunningApp, token: string) => publish(app.url, token, { title: uniqueTitle('to a mover'), content: 'c', userId: recipient.id });
+    // Both instances now hold the recipient's state (acme) for 5 minutes.
+    expect([(await to(a, acmeAdmin)).status, (await to(b, acmeAdmin)).status]).toEqual([201, 201]);
+
+    // Moved in SQL, nobody told: the caches still say acme. The new tenant's ADMIN is not refused on
+    // the cache's word: a recipient placed in another tenant is read again first.
+    await sql('UPDATE users SET tenant_id = $2 WHERE id = $1', [recipient.id, globex.tenantId]);
+    expect([(await to(a, globexAdmin)).status, (await to(b, globexAdmin)).status]).toEqual([201, 201]);
+    const stored = await sql<{ tenantId: string }>('SELECT tenant_id AS "tenantId" FROM notifications WHERE user_id = $1 AND created_by_id = $2', [recipient.id, globex.id]);
+    expect(stored.map((row) => row.tenantId)).toEqual([globex.tenantId, globex.tenantId]);
+
+    // Until the move is announced, the cache's word stands for the old tenant too, as it does for a
+    // publisher's own state: this is what shows that the refusal below comes from the invalidation.
+    expect((await to(a, acmeAdmin)).status).toBe(201);
+    // Announced on B (as UserAccountService does after its own writes): A refuses the old tenant's ADMIN within 1 s.
+    await b.app.get(UserStateChannel).invalidate(recipient.id);
+    let status = 0;
+    for (const deadline = Date.now() + WITHIN_MS; Date.now() < deadline && status !== 404; await settle(50)) status = (await to(a, acmeAdmin)).status;
+    expect(status).toBe(404);
+    expect((await to(b, acmeAdmin)).status).toBe(404);
+  });
 });
 
 describe('single instance without Redis: changes nobody announced are caught by the periodic re-check', () => {
