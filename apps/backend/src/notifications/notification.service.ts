@@ -202,9 +202,9 @@ export class NotificationService {
     switch (scope) {
       case 'USER':
         if (!dto.userId) throw new ApiError(400, 'VALIDATION_FAILED', undefined, [{ field: at('userId'), messages: ['userId is required for scope USER'] }]);
-        return { ...base, audience: { scope, userId: dto.userId, withinTenant: actor.role === 'SUPER_ADMIN' ? null : actor.tenantId } };
+        return { ...base, audience: { scope, userId: canonicalId(dto.userId), withinTenant: actor.role === 'SUPER_ADMIN' ? null : actor.tenantId } };
       case 'TENANT': {
-        const tenantId = dto.tenantId ?? actor.tenantId;
+        const tenantId = dto.tenantId === undefined ? actor.tenantId : canonicalId(dto.tenantId);
         if (tenantId !== actor.tenantId && actor.role !== 'SUPER_ADMIN') return this.refuse(actor, 'cross-tenant broadcast');
         return { ...base, audience: { scope, tenantId } };
       }
@@ -402,12 +402,20 @@ function fieldErrorsOf(error: unknown): FieldError[] {
 function audienceOf(item: NotificationSendItem): Audience {
   switch (item.scope) {
     case 'USER':
-      return { scope: 'USER', userId: item.userId, withinTenant: null };
+      return { scope: 'USER', userId: canonicalId(item.userId), withinTenant: null };
     case 'TENANT':
-      return { scope: 'TENANT', tenantId: item.tenantId };
+      return { scope: 'TENANT', tenantId: canonicalId(item.tenantId) };
     case 'GLOBAL':
       return { scope: 'GLOBAL' };
   }
+}
+
+/**
+ * A UUID in the form PostgreSQL returns and rooms and streams are named by: the same id in upper
+ * case (IsUUID accepts it) would otherwise name a stream and a room nobody reads.
+ */
+function canonicalId(id: string): string {
+  return typeof id === 'string' ? id.toLowerCase() : id;
 }
 
 /** The request a key stands for: same audience and content, however the keys of `data` are ordered. */
