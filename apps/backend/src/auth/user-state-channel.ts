@@ -89,7 +89,9 @@ export class UserStateChannel implements OnModuleInit, OnApplicationShutdown {
    * After the change is committed: this instance's copy is dropped and its sessions re-checked
    * before this resolves; the other instances are told (or the failure logged, and retried).
    */
-  async invalidate(userId: string): Promise<void> {
+  async invalidate(id: string): Promise<void> {
+    // Cached states and sessions are keyed by the lower-case form a token's `sub` is read in.
+    const userId = id.toLowerCase();
     this.directory.forget(userId);
     await this.notifyLocal(userId);
     await this.publish(userId);
@@ -121,8 +123,9 @@ export class UserStateChannel implements OnModuleInit, OnApplicationShutdown {
   }
 
   private async receive(message: string): Promise<void> {
-    const [sender, userId] = message.split(' ');
-    if (sender === this.instanceId || !userId || !UUID.test(userId)) return;
+    const [sender, named] = message.split(' ');
+    if (sender === this.instanceId || !named || !UUID.test(named)) return;
+    const userId = named.toLowerCase();
     this.directory.forget(userId);
     await this.notifyLocal(userId);
   }

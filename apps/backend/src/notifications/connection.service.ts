@@ -30,7 +30,9 @@ export class ConnectionService {
   disconnectUser(userId: string, reason?: SessionEndCode): void;
   /** Resolves once the revocation is stored and shared (rejects when Redis cannot take it). */
   disconnectUser(userId: string, options: DisconnectOptions): Promise<void>;
-  disconnectUser(userId: string, reasonOrOptions: SessionEndCode | DisconnectOptions = 'USER_DISCONNECTED'): void | Promise<void> {
+  disconnectUser(id: string, reasonOrOptions: SessionEndCode | DisconnectOptions = 'USER_DISCONNECTED'): void | Promise<void> {
+    // Rooms are named by the lower-case form PostgreSQL returns; the same UUID in upper case names none.
+    const userId = id.toLowerCase();
     if (typeof reasonOrOptions === 'string') {
       this.fanout.endUserSessions(userId, reasonOrOptions);
       return;
@@ -55,7 +57,7 @@ export class ConnectionService {
   private async revokeAndDisconnect(userId: string, code: SessionEndCode): Promise<void> {
     try {
       // Every instance ends the refused sessions when it hears of the revocation.
-      await this.revocations.revokeUser(userId.toLowerCase(), code);
+      await this.revocations.revokeUser(userId, code);
     } finally {
       // And through the adapter as well, so sessions end even when Redis refused the write.
       this.fanout.endUserSessions(userId, code);

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { sign } from 'jsonwebtoken';
 import type { NotificationView, Role } from '@notify-gateway/contracts';
 import { UserStateChannel } from '../../src/auth/user-state-channel';
+import { ConnectionService } from '../../src/notifications/connection.service';
 import { UserAccountService } from '../../src/users/user-account.service';
 import { http, publish, uniqueTitle } from '../support/http';
 import { uniquePrefix } from '../support/redis-server';
@@ -184,6 +185,21 @@ describe('user state on two instances with the user-state cache on (TTL 5 min: o
       await settle(300);
       expect(receivedBy(sessions, acme)).toBe(0);
       await expect(a.app.get(UserAccountService).moveToTenant(admin.id, randomUUID())).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    } finally {
+      sessions.close();
+    }
+  });
+
+  it('a change named by the user id in upper case (the same UUID) reaches the cache and the sessions on both instances within 1 s', async () => {
+    const admin = await account('ADMIN');
+    const sessions = await sessionsOn([a, b], admin.token);
+    try {
+      await a.app.get(UserAccountService).changeRole(admin.id.toUpperCase(), 'USER');
+      expect(await createRefusedWithin(sessions.sockets[1] as ClientSocket, WITHIN_MS)).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });
+      expect((await http(`${b.url}/notifications`, { token: admin.token, body: { title: uniqueTitle('demoted'), content: 'c', scope: 'TENANT' } })).status).toBe(403);
+      a.app.get(ConnectionService).disconnectUser(admin.id.toUpperCase(), 'USER_DISCONNECTED');
+      for (let i = 0; i < 20 && sessions.sockets.some((socket) => socket.connected); i += 1) await settle(50);
+      expect(sessions.sockets.map((socket) => socket.connected)).toEqual([false, false]);
     } finally {
       sessions.close();
     }
