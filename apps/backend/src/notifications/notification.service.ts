@@ -226,7 +226,14 @@ export class NotificationService {
     const cached = await this.directory.tenantsOf(userIds);
     if (cached) {
       const elsewhere = recipients.filter((r) => r.withinTenant !== null && cached.has(r.userId) && cached.get(r.userId) !== r.withinTenant).map((r) => r.userId);
-      if (elsewhere.length > 0) for (const [id, tenant] of await this.repository.tenantsOfUsers([...new Set(elsewhere)])) cached.set(id, tenant);
+      if (elsewhere.length > 0) {
+        const fresh = await this.repository.tenantsOfUsers([...new Set(elsewhere)]);
+        for (const id of elsewhere) {
+          const tenant = fresh.get(id);
+          if (tenant === undefined) cached.delete(id);
+          else cached.set(id, tenant);
+        }
+      }
       return cached;
     }
     const known = await this.repository.tenantsOfUsers(userIds);
