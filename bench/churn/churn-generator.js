@@ -269,7 +269,7 @@ async function publish(c) {
         for (const status of statuses) if (status !== 201) seen(typeof status === 'number' ? `HTTP ${status}` : status);
         if (statuses.includes(201)) return void accepted.push({ k, aud, at: nowMs() });
       }
-      await sleep(Math.min(1000, 50 * 2 ** attempt) * (0.5 + Math.random()));
+      await sleep(retryDelayMs(attempt));
     }
     unrecoverable += 1;
     gaveUpBySecond[String(Math.floor(t / 1000))] = (gaveUpBySecond[String(Math.floor(t / 1000))] ?? 0) + 1;
@@ -301,6 +301,11 @@ async function publish(c) {
     answeredMs: { p50: answered.p50, p99: answered.p99, max: answered.max, count: answered.count },
   };
   return { accepted, errorsSeen, unrecoverable, retried, skipped, attempted: fired, self, attemptsBySecond, gaveUpBySecond };
+}
+
+/** 50 ms doubling to 1 s, with jitter: the publishers' pause before attempt `attempt + 1`. @param {number} attempt */
+function retryDelayMs(attempt) {
+  return Math.min(1000, 50 * 2 ** attempt) * (0.5 + Math.random());
 }
 
 /**
@@ -337,7 +342,7 @@ async function recover() {
         (/** @type {any} */ error) => ({ status: `network: ${String(error?.cause?.code ?? error?.name ?? 'error')}`, json: {} }),
       );
       if (!transient(result.status) || Date.now() > until) break;
-      await sleep(Math.min(1000, 50 * 2 ** attempt) * (0.5 + Math.random()));
+      await sleep(retryDelayMs(attempt));
     }
     const label = result.status === 201 ? (Date.parse(result.json.createdAt) < at ? 'original' : 'createdNow') : typeof result.status === 'number' ? `HTTP ${result.status}` : result.status;
     outcome[label] = (outcome[label] ?? 0) + 1;

@@ -184,14 +184,23 @@ function summarizeRounds(rounds) {
 }
 
 /**
+ * `count` ADMIN connections of the bench tenant to one server, logged.
+ * @param {string} label @param {'ours'|'bare'} kind @param {string} url @param {number} count @param {'ws'|'sse'} transport
+ */
+async function openAdmins(label, kind, url, count, transport) {
+  step(`${label} connect ${count}`);
+  const connection = await connectAll(kind, url, adminList(count), transport);
+  log(`${label}: ${connection.ok}/${count} ${transport === 'ws' ? 'sockets' : 'streams'} open (${connection.ratePerSec}/s)${connection.failed ? `, failures ${JSON.stringify(connection.errors)}` : ''}`);
+  return connection;
+}
+
+/**
  * `warmupBroadcasts` rounds go first, to ours and bare alike, and are not counted: the first
  * broadcasts after the connections open measure the JIT warming the publish path, not fan-out.
  * @param {{ kind: 'ours'|'bare', label: string, server: Server, transport: 'ws'|'sse', count: number, warmupBroadcasts?: number, broadcasts: number, gapMs: number, waitMs: number }} c
  */
 async function fanoutRun(c) {
-  step(`${c.label} connect ${c.count}`);
-  const connection = await connectAll(c.kind, c.server.url, adminList(c.count), c.transport);
-  log(`${c.label}: ${connection.ok}/${c.count} ${c.transport === 'ws' ? 'sockets' : 'streams'} open (${connection.ratePerSec}/s)${connection.failed ? `, failures ${JSON.stringify(connection.errors)}` : ''}`);
+  const connection = await openAdmins(c.label, c.kind, c.server.url, c.count, c.transport);
   await sleep(CONFIG.settleMs);
   if (c.warmupBroadcasts) {
     step(`${c.label} warm-up broadcasts`);
@@ -214,12 +223,7 @@ async function pairedFanoutRun(c) {
   const kinds = /** @type {const} */ (['ours', 'bare']);
   /** @type {Record<string, any>} */
   const connections = {};
-  for (const kind of kinds) {
-    step(`${c.label}-${kind} connect ${c.count}`);
-    const connection = await connectAll(kind, c.servers[kind].url, adminList(c.count), c.transport);
-    log(`${c.label}-${kind}: ${connection.ok}/${c.count} ${c.transport === 'ws' ? 'sockets' : 'streams'} open (${connection.ratePerSec}/s)${connection.failed ? `, failures ${JSON.stringify(connection.errors)}` : ''}`);
-    connections[kind] = connection;
-  }
+  for (const kind of kinds) connections[kind] = await openAdmins(`${c.label}-${kind}`, kind, c.servers[kind].url, c.count, c.transport);
   await sleep(CONFIG.settleMs);
   /** @param {'ours'|'bare'} kind @param {string} label @param {boolean} measured */
   const once = async (kind, label, measured) =>

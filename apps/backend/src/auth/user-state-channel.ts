@@ -1,6 +1,7 @@
 import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { randomUUID } from 'node:crypto';
+import { canonicalId } from '../common/canonical-id.js';
 import type { AppConfig } from '../config/app-config.js';
 import type { RedisClient } from '../core/redis/redis.factory.js';
 import { RedisService } from '../core/redis/redis.service.js';
@@ -90,8 +91,7 @@ export class UserStateChannel implements OnModuleInit, OnApplicationShutdown {
    * before this resolves; the other instances are told (or the failure logged, and retried).
    */
   async invalidate(id: string): Promise<void> {
-    // Cached states and sessions are keyed by the lower-case form a token's `sub` is read in.
-    const userId = id.toLowerCase();
+    const userId = canonicalId(id);
     this.directory.forget(userId);
     await this.notifyLocal(userId);
     await this.publish(userId);
@@ -125,7 +125,7 @@ export class UserStateChannel implements OnModuleInit, OnApplicationShutdown {
   private async receive(message: string): Promise<void> {
     const [sender, named] = message.split(' ');
     if (sender === this.instanceId || !named || !UUID.test(named)) return;
-    const userId = named.toLowerCase();
+    const userId = canonicalId(named);
     this.directory.forget(userId);
     await this.notifyLocal(userId);
   }

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { SessionEndCode } from '@notify-gateway/contracts';
 import { TokenRevocations } from '../auth/token-revocations.js';
+import { canonicalId } from '../common/canonical-id.js';
 import { NotificationFanout } from './notification-fanout.js';
 
 export interface DisconnectOptions {
@@ -31,8 +32,7 @@ export class ConnectionService {
   /** Resolves once the revocation is stored and shared (rejects when Redis cannot take it). */
   disconnectUser(userId: string, options: DisconnectOptions): Promise<void>;
   disconnectUser(id: string, reasonOrOptions: SessionEndCode | DisconnectOptions = 'USER_DISCONNECTED'): void | Promise<void> {
-    // Rooms are named by the lower-case form PostgreSQL returns; the same UUID in upper case names none.
-    const userId = id.toLowerCase();
+    const userId = canonicalId(id);
     if (typeof reasonOrOptions === 'string') {
       this.fanout.endUserSessions(userId, reasonOrOptions);
       return;
@@ -46,12 +46,12 @@ export class ConnectionService {
 
   /** Refuses every token of the user issued before now, on every instance (e.g. for an identity provider's tokens). */
   async revokeUserTokens(userId: string): Promise<void> {
-    await this.revocations.revokeUser(userId.toLowerCase());
+    await this.revocations.revokeUser(canonicalId(userId));
   }
 
   /** Refuses one token by its id until `exp` (epoch seconds), on every instance. */
   async revokeToken(userId: string, jti: string, exp: number): Promise<void> {
-    await this.revocations.revokeToken(userId.toLowerCase(), jti, exp);
+    await this.revocations.revokeToken(canonicalId(userId), jti, exp);
   }
 
   private async revokeAndDisconnect(userId: string, code: SessionEndCode): Promise<void> {

@@ -3,6 +3,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { NOTIFICATION_LIMITS, type FieldError, type NotificationPage, type NotificationView, type StreamPosition } from '@notify-gateway/contracts';
 import type { AuthenticatedUser } from '../auth/authenticated-user.js';
 import { UserDirectory } from '../auth/user-directory.js';
+import { canonicalId } from '../common/canonical-id.js';
 import { ApiError } from '../common/errors/api-error.js';
 import { SecurityEventLogger } from '../security/security-event.logger.js';
 import { IDEMPOTENCY_KEY } from './dto/notification-batch.dto.js';
@@ -253,8 +254,12 @@ export class NotificationService {
 
   private async publishNow(intents: Intent[], batch: boolean, actor?: AuthenticatedUser): Promise<NotificationView[]> {
     const recipients = intents.flatMap((i) => (i.audience.scope === 'USER' ? [i.audience] : []));
-    const tenantIds = intents.flatMap((i) => (i.audience.scope === 'TENANT' && !isOwnTenant(i.audience.tenantId, actor) ? [i.audience.tenantId] : []));
+    // The actor's own tenant is not looked up: the actor's row references it (a foreign key with
+    // cascade) and its state is re-read within USER_STATE_CACHE_TTL_MS; a tenant gone since is
+    // refused by the insert's foreign key (NOT_FOUND below).
+    const tenantIds = intents.flatMap((i) => (i.audience.scope === 'TENANT' && i.audience.tenantId !== actor?.tenantId ? [i.audience.tenantId] : []));
     const [tenantOfUser, tenants] = await Promise.all([this.recipientTenants(recipients), this.repository.existingTenants(tenantIds)]);
+    if (actor) tenants.add(actor.tenantId);
 
     const missing: FieldError[] = [];
     const prepared = intents.map((intent, index): PreparedNotification => {
@@ -273,7 +278,7 @@ export class NotificationService {
         tenantId = tenant ?? null;
         userId = audience.userId;
       } else if (audience.scope === 'TENANT') {
-        if (!isOwnTenant(audience.tenantId, actor) && !tenants.has(audience.tenantId)) missing.push({ field: batch ? `items.${index}.tenantId` : 'tenantId', messages: ['no such tenant'] });
+        if (!tenants.has(audience.tenantId)) missing.push({ field: batch ? `items.${index}.tenantId` : 'tenantId', messages: ['no such tenant'] });
         stream = tenantRoom(audience.tenantId);
         tenantId = audience.tenantId;
       }
@@ -351,15 +356,6 @@ export class NotificationService {
   }
 }
 
-/**
- * The actor's own tenant needs no lookup: the actor's row references it (a foreign key with
- * cascade), and its state is re-read within USER_STATE_CACHE_TTL_MS. Should the tenant be gone
- * since, the insert's foreign key refuses the row.
- */
-function isOwnTenant(tenantId: string, actor: AuthenticatedUser | undefined): boolean {
-  return actor !== undefined && tenantId === actor.tenantId;
-}
-
 function viewOf(row: StoredNotification): NotificationView {
   return toView(row, row.epoch);
 }
@@ -415,14 +411,6 @@ function audienceOf(item: NotificationSendItem): Audience {
     case 'GLOBAL':
       return { scope: 'GLOBAL' };
   }
-}
-
-/**
- * A UUID in the form PostgreSQL returns and rooms and streams are named by: the same id in upper
- * case (IsUUID accepts it) would otherwise name a stream and a room nobody reads.
- */
-function canonicalId(id: string): string {
-  return typeof id === 'string' ? id.toLowerCase() : id;
 }
 
 /** The request a key stands for: same audience and content, however the keys of `data` are ordered. */
