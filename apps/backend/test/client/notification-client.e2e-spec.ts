@@ -3,7 +3,7 @@ import type { NotificationPage, NotificationView } from '@notify-gateway/contrac
 import { ConnectionService } from '../../src/notifications/connection.service';
 import { freePort } from '../support/ports';
 import { http, publish, uniqueTitle } from '../support/http';
-import { settle } from '../support/sockets';
+import { settle, until } from '../support/sockets';
 import { startApp, type RunningApp } from '../support/test-app';
 import { demoUser, tokenFor, type DemoEmail } from '../support/users';
 
@@ -14,14 +14,6 @@ interface Observed {
   states: StateChange[];
   errors: NotificationClientError[];
   tokenReasons: TokenRequestReason[];
-}
-
-async function until(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await settle(25);
-  }
 }
 
 /** The newest cursor the user can see: start there instead of replaying the whole history. */

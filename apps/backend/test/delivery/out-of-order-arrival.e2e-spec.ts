@@ -4,20 +4,12 @@ import { NotificationService } from '../../src/notifications/notification.servic
 import { HeldEmits } from '../support/held-emits';
 import { http, uniqueTitle } from '../support/http';
 import { uniquePrefix } from '../support/redis-server';
-import { settle } from '../support/sockets';
+import { settle, until } from '../support/sockets';
 import { TcpProxy } from '../support/tcp-proxy';
 import { startApp, type RunningApp } from '../support/test-app';
 import { demoUser, tokenFor } from '../support/users';
 
 const SHARED_REDIS = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-
-async function until(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await settle(20);
-  }
-}
 
 /**
  * Arrival order is not commit order. Instance A commits n1 but its emit is held back; instance

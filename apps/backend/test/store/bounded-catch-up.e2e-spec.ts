@@ -3,20 +3,12 @@ import type { NotificationPage, NotificationView, ResetEvent, StreamReset } from
 import { NotificationService } from '../../src/notifications/notification.service';
 import { NotificationPruner } from '../../src/notifications/retention/notification-pruner';
 import { http } from '../support/http';
-import { connect, request, settle, type ClientSocket } from '../support/sockets';
+import { connect, request, settle, type ClientSocket, until } from '../support/sockets';
 import { freshUser, openStream, type TestUser } from '../support/sse';
 import { startApp, type RunningApp } from '../support/test-app';
 import { sql } from '../support/users';
 
 const CATCH_UP_MAX = 5;
-
-async function until(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await settle(25);
-  }
-}
 
 /**
  * Bounded, truthful catch-up (issue 20): a position further behind than CATCH_UP_MAX, or whose

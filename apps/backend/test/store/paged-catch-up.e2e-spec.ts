@@ -3,7 +3,7 @@ import { sign } from 'jsonwebtoken';
 import { createNotificationClient, type NotificationClient, type NotificationClientEventMap, type StateChange } from '@notify-gateway/client';
 import type { NotificationView } from '@notify-gateway/contracts';
 import { NotificationService } from '../../src/notifications/notification.service';
-import { settle } from '../support/sockets';
+import { settle, until } from '../support/sockets';
 import { startApp, TEST_JWT_SECRET, type RunningApp } from '../support/test-app';
 import { sql } from '../support/users';
 
@@ -11,14 +11,6 @@ const CATCH_UP_MAX = 12;
 const PAGE = 4;
 
 type ResetInfo = NotificationClientEventMap['reset'];
-
-async function until(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await settle(25);
-  }
-}
 
 /** An ADMIN of a tenant of its own: it reads its user stream and a tenant stream nobody else writes. */
 async function freshAdmin(): Promise<{ id: string; tenantId: string; token: () => string }> {

@@ -87,3 +87,12 @@ export function waitForDisconnect(socket: ClientSocket, timeoutMs = 5000): Promi
 
 /** Waits long enough for a stray event to arrive: used to assert that something did NOT arrive. */
 export const settle = (ms = 300): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls `condition` until it holds; past `timeoutMs` it fails naming `what`. */
+export async function until(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await settle(25);
+  }
+}
