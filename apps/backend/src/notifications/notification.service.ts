@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
+import { isUUID } from 'class-validator';
 import { createHash, randomUUID } from 'node:crypto';
-import { NOTIFICATION_LIMITS, type FieldError, type NotificationPage, type NotificationView, type StreamPosition } from '@notify-gateway/contracts';
+import { NOTIFICATION_LIMITS, SCOPES, type FieldError, type NotificationPage, type NotificationView, type StreamPosition } from '@notify-gateway/contracts';
 import type { AuthenticatedUser } from '../auth/authenticated-user.js';
 import { UserDirectory } from '../auth/user-directory.js';
 import { canonicalId } from '../common/canonical-id.js';
@@ -93,8 +94,7 @@ export class NotificationService {
     const errors: FieldError[] = [];
     for (const [index, item] of items.entries()) {
       try {
-        const content = checkedContent(item, `items.${index}`);
-        intents.push({ audience: audienceOf(item), content, createdById: item.createdById ?? null, publisher: item.createdById ?? SERVICE_PUBLISHER, key: validKey(item.idempotencyKey, `items.${index}`) });
+        intents.push(hostIntent(item, `items.${index}`));
       } catch (error) {
         errors.push(...fieldErrorsOf(error));
       }
@@ -191,8 +191,7 @@ export class NotificationService {
 
   /** A single service call reports its field errors without an `items.0.` prefix. */
   private async sendManyChecked(item: NotificationSendItem): Promise<NotificationView[]> {
-    const content = checkedContent(item, '');
-    return this.publish([{ audience: audienceOf(item), content, createdById: item.createdById ?? null, publisher: item.createdById ?? SERVICE_PUBLISHER, key: validKey(item.idempotencyKey, '') }], false);
+    return this.publish([hostIntent(item, '')], false);
   }
 
   private intentOf(actor: AuthenticatedUser, dto: NotificationCreateDto, key: string | undefined, index: number | undefined): Intent {
@@ -205,7 +204,9 @@ export class NotificationService {
         if (!dto.userId) throw new ApiError(400, 'VALIDATION_FAILED', undefined, [{ field: at('userId'), messages: ['userId is required for scope USER'] }]);
         return { ...base, audience: { scope, userId: canonicalId(dto.userId), withinTenant: actor.role === 'SUPER_ADMIN' ? null : actor.tenantId } };
       case 'TENANT': {
-        const tenantId = dto.tenantId === undefined ? actor.tenantId : canonicalId(dto.tenantId);
+        // IsOptional lets null through: null is no tenant named, the caller's own (as for scope and priority).
+        const named = dto.tenantId ?? null;
+        const tenantId = named === null ? actor.tenantId : canonicalId(named);
         if (tenantId !== actor.tenantId && actor.role !== 'SUPER_ADMIN') return this.refuse(actor, 'cross-tenant broadcast');
         return { ...base, audience: { scope, tenantId } };
       }
@@ -402,15 +403,47 @@ function fieldErrorsOf(error: unknown): FieldError[] {
   throw error;
 }
 
-function audienceOf(item: NotificationSendItem): Audience {
-  switch (item.scope) {
+/**
+ * A service call's item. Host code may be plain JavaScript: every field is checked here as the
+ * validation pipe checks a client's, so nothing malformed reaches the lookups or the group statement.
+ */
+function hostIntent(item: NotificationSendItem, prefix: string): Intent {
+  const at = (field: string): string => (prefix ? `${prefix}.${field}` : field);
+  if (item === null || typeof item !== 'object') throw invalidField(prefix || 'item', 'each item must be an object');
+  const content = checkedContent(item, prefix);
+  const createdById = authorOf(item.createdById, at('createdById'));
+  return { audience: audienceOf(item, at), content, createdById, publisher: createdById ?? SERVICE_PUBLISHER, key: validKey(item.idempotencyKey, prefix) };
+}
+
+/** Canonical, as the publisher a key belongs to: the same user in upper case is the same publisher. */
+function authorOf(createdById: unknown, field: string): string | null {
+  if (createdById === undefined || createdById === null) return null;
+  if (typeof createdById === 'string' && isUUID(createdById)) return canonicalId(createdById);
+  throw invalidField(field, 'createdById must be a UUID');
+}
+
+/** A recipient or tenant id that is a string but no UUID names nobody (NOT_FOUND later); a missing one is invalid. */
+function audienceOf(item: NotificationSendItem, at: (field: string) => string): Audience {
+  const fields = item as { scope?: unknown; userId?: unknown; tenantId?: unknown };
+  const named = (field: 'userId' | 'tenantId'): string => {
+    const id = fields[field];
+    if (typeof id === 'string' && id !== '') return canonicalId(id);
+    throw invalidField(at(field), `${field} is required for scope ${String(fields.scope)}`);
+  };
+  switch (fields.scope) {
     case 'USER':
-      return { scope: 'USER', userId: canonicalId(item.userId), withinTenant: null };
+      return { scope: 'USER', userId: named('userId'), withinTenant: null };
     case 'TENANT':
-      return { scope: 'TENANT', tenantId: canonicalId(item.tenantId) };
+      return { scope: 'TENANT', tenantId: named('tenantId') };
     case 'GLOBAL':
       return { scope: 'GLOBAL' };
+    default:
+      throw invalidField(at('scope'), `scope must be one of the following values: ${SCOPES.join(', ')}`);
   }
+}
+
+function invalidField(field: string, message: string): ApiError {
+  return new ApiError(400, 'VALIDATION_FAILED', undefined, [{ field, messages: [message] }]);
 }
 
 /** The request a key stands for: same audience and content, however the keys of `data` are ordered. */
@@ -418,11 +451,14 @@ function requestHash(request: Record<string, unknown>): string {
   return createHash('sha256').update(canonicalJson(request)).digest('hex');
 }
 
+/** The value as JSON.stringify stores it (toJSON applied, so a Date is its ISO string; undefined and functions are no key), keys sorted. */
 function canonicalJson(value: unknown): string {
-  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  const entries = Object.keys(value)
-    .sort()
-    .map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`);
+  const json = value !== null && typeof value === 'object' && typeof (value as { toJSON?: unknown }).toJSON === 'function' ? (value as { toJSON(): unknown }).toJSON() : value;
+  if (json === null || typeof json !== 'object') return JSON.stringify(json) ?? 'null';
+  if (Array.isArray(json)) return `[${json.map((item: unknown) => canonicalJson(item)).join(',')}]`;
+  const entries = Object.entries(json as Record<string, unknown>)
+    .filter(([, field]) => field !== undefined && typeof field !== 'function' && typeof field !== 'symbol')
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([key, field]) => `${JSON.stringify(key)}:${canonicalJson(field)}`);
   return `{${entries.join(',')}}`;
 }

@@ -1,7 +1,5 @@
 import { registerDecorator, type ValidationOptions } from 'class-validator';
-import { PROTOTYPE_KEYS } from './json-data.transform.js';
-
-const MAX_DEPTH = 8;
+import { MAX_JSON_DEPTH as MAX_DEPTH, PROTOTYPE_KEYS } from './json-data.transform.js';
 
 /** Bounds an object's serialised size and nesting depth, and refuses prototype-polluting keys. */
 export function MaxJsonSize(maxBytes: number, options?: ValidationOptions): PropertyDecorator {

@@ -225,6 +225,38 @@ export const payloadCases: HostileCase[] = [
     },
   }),
   hostile({
+    name: 'U+0000 and unpaired surrogates as JSON escapes in data, title and content',
+    category: 'payloads',
+    response: 'VALIDATION_FAILED naming the field on the socket, 400 on REST and batch: jsonb holds neither, and a text column would store U+FFFD instead of what was answered; nothing stored, never a 5xx',
+    expected: {
+      nulInData: invalid('data'),
+      nulInDataKey: invalid('data'),
+      unpairedInData: invalid('data'),
+      unpairedInTitle: invalid('title'),
+      unpairedInContent: invalid('content'),
+      rest: [400, ['data']],
+      batch: [400, ['items.1.data']],
+      stored: '0',
+    },
+    attack: async (ctx) => {
+      const { raw, userId, adminToken } = await adminSocket(ctx);
+      const tag = randomUUID();
+      const create = async (fields: string): Promise<unknown> => fieldsOf(await ask(raw, 'notification:create', `{"title":"${tag}","content":"c","userId":"${userId}",${fields}}`));
+      const fieldsOfReply = (reply: { status: number; body: unknown }): unknown => [reply.status, ((reply.body as { errors?: { field: string }[] }).errors ?? []).map((error) => error.field)];
+      const item = (data: string): string => `{"title":"${tag}","content":"c","userId":"${userId}"${data}}`;
+      return {
+        nulInData: await create('"data":{"a":"x\\u0000y"}'),
+        nulInDataKey: await create('"data":{"\\u0000":1}'),
+        unpairedInData: await create('"data":{"a":["\\udc00"]}'),
+        unpairedInTitle: fieldsOf(await ask(raw, 'notification:create', `{"title":"${tag} \\ud800","content":"c","userId":"${userId}"}`)),
+        unpairedInContent: await create('"content":"\\ud83d"'),
+        rest: fieldsOfReply(await ctx.http('/notifications', { token: adminToken, body: JSON.parse(item(',"data":{"a":"\\u0000"}')) as unknown })),
+        batch: fieldsOfReply(await ctx.http('/notifications/batch', { token: adminToken, body: JSON.parse(`{"items":[${item('')},${item(',"data":{"a":"\\ud800"}')}]}`) as unknown })),
+        stored: await storedWithTitle(tag),
+      };
+    },
+  }),
+  hostile({
     name: 'C1 control characters (U+0085 NEL, U+009B CSI) in title and content',
     category: 'payloads',
     response: 'VALIDATION_FAILED on title and content: docs/EVENTS.md says text fields refuse control characters, and C1 controls are control characters (Unicode Cc)',
