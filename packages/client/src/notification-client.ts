@@ -371,7 +371,9 @@ export class NotificationClient {
         return;
       case 'ahead':
         // While a catch-up runs, it ends by releasing what was held and syncing what is left.
-        if (this.running?.session !== this.session) this.syncAfterGrace(notification.stream);
+        if (this.running?.session === this.session) return;
+        if (this.positions.tracks(notification.stream)) this.syncAfterGrace(notification.stream);
+        else this.adoptStream(notification.stream);
         return;
       case 'epoch-changed':
         if (this.running?.session !== this.session) this.syncStream(notification.stream);
@@ -407,15 +409,25 @@ export class NotificationClient {
    */
   private async reload(reset: StreamReset[], streams: SyncPage['streams']): Promise<void> {
     const names = new Set(reset.map((item) => item.stream));
-    for (const position of streams) if (names.has(position.stream)) this.positions.resetTo(position);
+    // Untracked until the latest page is in: a live one arriving meanwhile is newer than the
+    // page, so it is held (not handed before the page's older ones) and released after it.
+    for (const name of names) this.positions.untrack(name);
     const reason = reset[0]?.reason ?? 'EPOCH_CHANGED';
     this.setState({ state: 'reset', reason, transport: this.transport });
     this.events.emit('reset', { streams: [...names], reason });
-    const latest = await this.fetchPage({});
+    let latest: SyncPage;
+    try {
+      latest = await this.fetchPage({});
+    } catch (error) {
+      // The next catch-up must still name these streams.
+      for (const position of streams) if (names.has(position.stream)) this.positions.resetTo(position);
+      throw error;
+    }
     for (const notification of [...latest.notifications].reverse()) {
       if (names.has(notification.stream)) this.hand(notification);
     }
-    for (const position of latest.streams) if (names.has(position.stream)) this.positions.resetTo(position);
+    for (const position of latest.streams) if (names.has(position.stream)) this.positions.resetTo(position, { keepHeld: true });
+    for (const name of names) this.releaseHeld(name);
     if (this.socket.connected) this.setState({ state: this.running?.session === this.session ? 'syncing' : 'live', transport: this.transport });
   }
 
@@ -437,6 +449,51 @@ export class NotificationClient {
       this.releaseHeld(stream);
     }
     for (const stream of this.positions.gaps()) this.syncStream(stream);
+    for (const stream of this.positions.untracked()) this.adoptStream(stream);
+  }
+
+  /**
+   * Live notifications of a stream the client holds no position in: the user's role or tenant
+   * changed, and the server moved the session to the new rooms without a notice (a sync by
+   * position leaves unnamed streams out). As on a first connect the stream starts at the latest
+   * page; it is synced from before that page's oldest entry of the stream (or the oldest held,
+   * if lower), so the page and everything delivered live since are handed over once, in order.
+   */
+  private adoptStream(stream: string): void {
+    if (this.gapSyncs.has(stream) || !this.socket.connected) return;
+    const session = this.session;
+    const alive = (): boolean => this.session === session && this.socket.connected;
+    this.gapSyncs.add(stream);
+    this.fetchPage({})
+      .then((page) => {
+        this.gapSyncs.delete(stream);
+        if (!alive()) return;
+        const head = page.streams.find((position) => position.stream === stream);
+        const headOffset = head && parseCounter(head.offset);
+        if (!head || headOffset === undefined) {
+          // Not a stream of this user (any more): nothing held for it is theirs to see.
+          this.positions.forget(stream);
+          return;
+        }
+        let start = headOffset;
+        for (const notification of page.notifications) {
+          const offset = notification.stream === stream && notification.epoch === head.epoch ? parseCounter(notification.offset) : undefined;
+          if (offset !== undefined && offset - 1n < start) start = offset - 1n;
+        }
+        const held = this.positions.lowestHeld(stream, head.epoch);
+        if (held !== undefined && held - 1n < start) start = held - 1n;
+        // resetTo drops what is held: the sync reads it again (it was committed before it arrived).
+        this.positions.resetTo({ stream, epoch: head.epoch, offset: start.toString() });
+        this.syncStream(stream);
+      })
+      .catch((error: unknown) => {
+        this.gapSyncs.delete(stream);
+        if (!alive()) return;
+        this.events.emit('error', NotificationClientError.from(error));
+        setTimeout(() => {
+          if (alive() && !this.positions.tracks(stream)) this.adoptStream(stream);
+        }, this.retry.next());
+      });
   }
 
   private releaseHeld(stream: string): void {

@@ -70,6 +70,30 @@ describe('StreamPositions', () => {
     }
   });
 
+  it('holds one stream per kind: a new tenant stream replaces the old one, so the position never names t twice', () => {
+    const positions = tracked();
+    const moved = 'tenant:33333333-3333-4333-8333-333333333333';
+    expect(positions.live(note(T, 5))).toBe('ahead');
+    positions.learn([{ stream: moved, epoch: 'epochBBBB2', offset: '7' }]);
+    expect(positions.encoded()).toBe(`u.${E}.10_t.epochBBBB2.7`);
+    expect(positions.tracks(T)).toBe(false);
+    expect(positions.gaps()).toEqual([]);
+    expect(() => new StreamPositions(positions.encoded())).not.toThrow();
+  });
+
+  it('tells a stream it holds no position in, and its lowest held offset, apart', () => {
+    const positions = new StreamPositions();
+    positions.learn([{ stream: U, epoch: E, offset: '10' }]);
+    expect(positions.live(note(T, 6))).toBe('ahead');
+    expect(positions.live(note(T, 4))).toBe('ahead');
+    expect(positions.live(note(T, 2, 'epochBBBB2'))).toBe('ahead');
+    expect(positions.tracks(T)).toBe(false);
+    expect(positions.untracked()).toEqual([T]);
+    expect(positions.lowestHeld(T, E)).toBe(4n);
+    positions.forget(T);
+    expect(positions.untracked()).toEqual([]);
+  });
+
   it('sync pages hand only what is new', () => {
     const positions = tracked();
     expect(positions.synced(note(U, 10))).toBe(false);

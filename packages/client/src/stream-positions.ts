@@ -81,19 +81,45 @@ export class StreamPositions {
     for (const position of streams) {
       const offset = parseCounter(position.offset);
       if (offset === undefined) continue;
-      const kind = KIND[position.stream.split(':')[0] as string];
-      if (kind) this.pendingKinds.delete(kind);
       const mark = this.marks.get(position.stream);
-      if (!mark || mark.epoch !== position.epoch || offset > mark.offset) this.marks.set(position.stream, { epoch: position.epoch, offset });
+      if (!mark || mark.epoch !== position.epoch || offset > mark.offset) this.set(position.stream, { epoch: position.epoch, offset });
     }
   }
 
-  /** A stream's position was void: start it afresh from the server's position. */
-  resetTo(position: StreamPosition): void {
+  /**
+   * A stream's position was void: start it afresh from the server's position. `keepHeld`: what
+   * arrived live meanwhile is kept for `release` (it may follow on from the new position).
+   */
+  resetTo(position: StreamPosition, options: { keepHeld?: boolean } = {}): void {
     const offset = parseCounter(position.offset);
     if (offset === undefined) return;
-    this.marks.set(position.stream, { epoch: position.epoch, offset });
-    this.ahead.delete(position.stream);
+    this.set(position.stream, { epoch: position.epoch, offset });
+    if (!options.keepHeld) this.ahead.delete(position.stream);
+  }
+
+  /** Stops tracking `stream` for now: its live notifications are held until it has a position again. */
+  untrack(stream: string): void {
+    this.marks.delete(stream);
+  }
+
+  /** True when the client holds a position in `stream`. */
+  tracks(stream: string): boolean {
+    return this.marks.has(stream);
+  }
+
+  /** The lowest offset held for `stream` under `epoch`, if any. */
+  lowestHeld(stream: string, epoch: string): bigint | undefined {
+    let lowest: bigint | undefined;
+    for (const view of this.ahead.get(stream)?.values() ?? []) {
+      const offset = BigInt(view.offset);
+      if (view.epoch === epoch && (lowest === undefined || offset < lowest)) lowest = offset;
+    }
+    return lowest;
+  }
+
+  /** Drops what is held for a stream the reader does not read (any more). */
+  forget(stream: string): void {
+    this.ahead.delete(stream);
   }
 
   /** Judges a live notification; 'ahead' ones are kept for `release`. */
@@ -124,7 +150,7 @@ export class StreamPositions {
   /** Moves the stream's position to a notification handed to the application. */
   handed(view: NotificationView): void {
     const offset = parseCounter(view.offset);
-    if (offset !== undefined) this.marks.set(view.stream, { epoch: view.epoch, offset });
+    if (offset !== undefined) this.set(view.stream, { epoch: view.epoch, offset });
   }
 
   /** Held notifications that now follow on, in offset order (the caller hands them over). */
@@ -156,6 +182,24 @@ export class StreamPositions {
   /** Streams held for but not tracked (should be named by the next sync). */
   untracked(): string[] {
     return [...this.ahead.keys()].filter((stream) => !this.marks.has(stream));
+  }
+
+  /**
+   * A reader reads one stream of each kind: after a tenant move the server names the new tenant's
+   * stream `t` too, so the old one is dropped here, or the position would name `t` twice (refused).
+   */
+  private set(stream: string, mark: Mark): void {
+    const kind = KIND[stream.split(':')[0] as string];
+    if (kind) {
+      this.pendingKinds.delete(kind);
+      for (const other of this.marks.keys()) {
+        if (other !== stream && KIND[other.split(':')[0] as string] === kind) {
+          this.marks.delete(other);
+          this.ahead.delete(other);
+        }
+      }
+    }
+    this.marks.set(stream, mark);
   }
 
   private hold(view: NotificationView): void {

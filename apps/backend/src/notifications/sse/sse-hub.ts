@@ -96,6 +96,7 @@ export class SseHub implements LocalTransport, OnModuleInit, BeforeApplicationSh
       session.user = { ...session.user, role: next.role, tenantId: next.tenantId };
       session.rooms = roomsFor(session.user);
       this.index(stream);
+      stream.reassigned();
       this.logger.log({ clientId: stream.id, userId: next.userId, tenantId: next.tenantId, role: next.role, rooms: session.rooms }, 'stream rooms re-assigned');
     }
   }

@@ -10,6 +10,8 @@ import { encodeEvent, HEARTBEAT, httpChunk, OPENING, SSE_HEADERS, sseEvent, sseF
 
 /** Reads one stream after the given position (NotificationService.readAfter). */
 export type StreamFiller = (positions: Positions) => Promise<PositionedPage>;
+/** The current head of every stream the session's user reads (NotificationService.currentPositions). */
+export type HeadReader = () => Promise<Positions>;
 /** Rounds of reading a gap before the stream gives up and drops (the client resumes by id). */
 const MAX_FILL_ROUNDS = 20;
 /**
@@ -67,6 +69,7 @@ export class SseStream {
   /** streamsOf(the session's user), kept until a reassignment replaces the user. */
   private readerStreams?: { user: AuthenticatedUser; streams: Map<StreamKind, string> };
   private filler?: StreamFiller;
+  private headReader?: HeadReader;
   /** Live notifications past a gap, waiting for the gap to be read from the database. */
   private readonly ahead: Pending[] = [];
   private readonly filling = new Set<string>();
@@ -136,10 +139,57 @@ export class SseStream {
     return false;
   }
 
-  /** Starts tracking positions (before the replay); `filler` reads gaps. */
-  track(positions: Positions, filler: StreamFiller): void {
+  /** Starts tracking positions (before the replay); `filler` reads gaps, `heads` where a stream gained later starts. */
+  track(positions: Positions, filler: StreamFiller, heads?: HeadReader): void {
     this.positions = new Map(positions);
     this.filler = filler;
+    this.headReader = heads;
+  }
+
+  /**
+   * The session's role or tenant changed and it is in its new rooms already. A stream it no longer
+   * reads is forgotten (nothing held of it is written). A stream it reads now without a position
+   * (e.g. the tenant's after a promotion) would be written without ids, so a reconnect would start
+   * it at the head and skip what it got meanwhile: it is held while its head is read, and goes on
+   * from there (or from before the oldest one held), gaps read from the database as usual.
+   */
+  reassigned(): void {
+    if (!this.filler || !this.headReader || !this.writable) return;
+    const readable = new Set(streamsOf(this.session.user).values());
+    for (const stream of [...this.positions.keys()]) if (!readable.has(stream)) this.positions.delete(stream);
+    this.dropAhead((view) => !readable.has(view.stream));
+    const gained = [...readable].filter((stream) => !this.positions.has(stream) && !this.filling.has(stream));
+    if (gained.length === 0) return;
+    for (const stream of gained) this.filling.add(stream);
+    this.headReader().then(
+      (heads) => {
+        const now = new Set(streamsOf(this.session.user).values());
+        for (const stream of gained) {
+          this.filling.delete(stream);
+          const head = heads.get(stream);
+          if (!head || !now.has(stream) || this.positions.has(stream)) {
+            if (!now.has(stream)) this.dropAhead((view) => view.stream === stream);
+            continue;
+          }
+          let start = head.offset;
+          for (const held of this.ahead) {
+            const view = held.payload as NotificationView;
+            if (view.stream === stream && view.epoch === head.epoch && BigInt(view.offset) - 1n < start) start = BigInt(view.offset) - 1n;
+          }
+          this.positions.set(stream, { epoch: head.epoch, offset: start });
+          // Synchronously from filling.delete: no live event of the stream slipped past.
+          if (this.ahead.some((held) => (held.payload as NotificationView).stream === stream)) void this.fill(stream);
+        }
+      },
+      () => this.abort(),
+    );
+  }
+
+  private dropAhead(drop: (view: NotificationView) => boolean): void {
+    const kept = this.ahead.filter((held) => !drop(held.payload as NotificationView));
+    for (const held of this.ahead) if (!kept.includes(held)) this.pendingBytes -= held.bytes;
+    this.ahead.length = 0;
+    this.ahead.push(...kept);
   }
 
   /** The encoded position the client stands at. */

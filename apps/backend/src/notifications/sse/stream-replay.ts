@@ -42,8 +42,12 @@ export class StreamReplay {
    * read) is filled from the database.
    */
   attach(stream: SseStream, positions: Positions): void {
-    const user = stream.session.user;
-    stream.track(positions, (from) => this.notifications.readAfter(user, from));
+    // The session's user as it is at each read: a role or tenant change replaces it.
+    stream.track(
+      positions,
+      (from) => this.notifications.readAfter(stream.session.user, from),
+      () => this.notifications.currentPositions(stream.session.user),
+    );
   }
 
   /** Replays what follows `positions` (the stream holds live events meanwhile), then goes live. */
