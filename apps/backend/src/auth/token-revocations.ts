@@ -27,6 +27,8 @@ export class TokenRevocations implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(TokenRevocations.name);
   private readonly deniedTokens = new Map<string, number>();
   private readonly notBefore = new Map<string, number>();
+  /** What the sessions a per-user not-before ends are told, when not TOKEN_REVOKED (a deactivation). */
+  private readonly endCodes = new Map<string, SessionEndCode>();
   private readonly listeners = new Set<(revocation: Revocation) => void>();
   private readonly tokensKey: string;
   private readonly usersKey: string;
@@ -77,10 +79,16 @@ export class TokenRevocations implements OnModuleInit, OnApplicationShutdown {
 
   /** True when the token must be refused. Memory only. */
   isRevoked(userId: string, jti: string | undefined, iat: number | undefined): boolean {
-    if (jti !== undefined && this.deniedTokens.has(jti)) return true;
+    return this.sessionEnd(userId, jti, iat) !== undefined;
+  }
+
+  /** What a live session on the token is told as it ends (as RevokedSessions tells it); undefined: not revoked. Memory only. */
+  sessionEnd(userId: string, jti: string | undefined, iat: number | undefined): SessionEndCode | undefined {
+    if (jti !== undefined && this.deniedTokens.has(jti)) return 'TOKEN_REVOKED';
     const notBefore = this.notBefore.get(userId);
     // A token that does not say when it was issued cannot prove it came after.
-    return notBefore !== undefined && (iat === undefined || iat < notBefore);
+    if (notBefore === undefined || (iat !== undefined && iat >= notBefore)) return undefined;
+    return this.endCodes.get(userId) ?? 'TOKEN_REVOKED';
   }
 
   /** The earliest `iat` a new token of this user may carry (login writes it), if any. */
@@ -140,6 +148,8 @@ export class TokenRevocations implements OnModuleInit, OnApplicationShutdown {
       }
     } else if ((this.notBefore.get(revocation.userId) ?? 0) < revocation.notBefore) {
       this.notBefore.set(revocation.userId, revocation.notBefore);
+      if (revocation.endCode) this.endCodes.set(revocation.userId, revocation.endCode);
+      else this.endCodes.delete(revocation.userId);
       changed = true;
     }
     if (!changed) return;
@@ -179,7 +189,10 @@ export class TokenRevocations implements OnModuleInit, OnApplicationShutdown {
     const stale: string[] = [];
     if (this.maxLifetimeSec !== undefined) {
       for (const [userId, notBefore] of this.notBefore) if (notBefore + (this.maxLifetimeSec as number) < now) stale.push(userId);
-      for (const userId of stale) this.notBefore.delete(userId);
+      for (const userId of stale) {
+        this.notBefore.delete(userId);
+        this.endCodes.delete(userId);
+      }
     }
     const client = this.redis.client;
     if (!client) return;

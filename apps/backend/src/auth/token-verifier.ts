@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { ConfigService } from '@nestjs/config';
 import { JwtService } from '@nestjs/jwt';
+import type { SessionEndCode } from '@notify-gateway/contracts';
 import type { AppConfig, JwtConfig } from '../config/app-config.js';
 import { AuthFailure } from './auth-failure.js';
 import type { AuthenticatedUser } from './authenticated-user.js';
@@ -79,6 +80,15 @@ export class TokenVerifier {
     const userId = session.userId.toLowerCase();
     if (this.revocations.isRevoked(userId, session.jti, session.iat)) throw new AuthFailure('TOKEN_REVOKED');
     return this.activeUser(userId, exp, session.jti, session.iat);
+  }
+
+  /**
+   * Memory only: the code a verified session ends with if its token is revoked now. For the
+   * moment the session becomes one RevokedSessions can find (in its rooms, its stream open, its
+   * refreshed token installed): a revocation heard while it was being verified found nothing to end.
+   */
+  revokedSessionEnd(user: AuthenticatedUser): SessionEndCode | undefined {
+    return this.revocations.sessionEnd(user.userId, user.jti, user.iat);
   }
 
   private async activeUser(userId: string, exp: number, jti: string | undefined, iat: number | undefined): Promise<AuthenticatedUser> {

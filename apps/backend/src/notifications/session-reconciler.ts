@@ -4,7 +4,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { UserDirectory, type DirectoryUser } from '../auth/user-directory.js';
 import { UserStateChannel } from '../auth/user-state-channel.js';
 import type { AppConfig } from '../config/app-config.js';
-import { NotificationFanout } from './notification-fanout.js';
+import { NotificationFanout, type SessionIdentity } from './notification-fanout.js';
 
 /** Users re-read per query of the periodic re-check. */
 const SWEEP_BATCH = 200;
@@ -55,6 +55,21 @@ export class SessionReconciler implements OnModuleInit, OnApplicationShutdown {
       return;
     }
     this.fanout.reassignLocalSessions({ userId: state.id, tenantId: state.tenantId, role: state.role });
+  }
+
+  /**
+   * A session just became one `apply` reaches (in its rooms, its stream open), on a user read
+   * before that: a change announced in between found nothing here to apply to. The user-state
+   * cache answers unless the user was invalidated since that read. On failure the periodic
+   * re-check applies it.
+   */
+  async admitted(user: SessionIdentity): Promise<void> {
+    try {
+      const state = await this.directory.findById(user.userId);
+      if (!state?.isActive || state.role !== user.role || state.tenantId !== user.tenantId) this.apply(user.userId, state);
+    } catch (error) {
+      this.logger.warn({ err: error, userId: user.userId }, 'session re-check against the database failed');
+    }
   }
 
   private async recheck(userId: string): Promise<void> {

@@ -19,6 +19,7 @@ import {
 } from '@notify-gateway/contracts';
 import type { AppConfig } from '../../config/app-config.js';
 import { Roles } from '../../auth/http/auth.decorators.js';
+import { TokenVerifier } from '../../auth/token-verifier.js';
 import { ApiError } from '../../common/errors/api-error.js';
 import { WsExceptionFilter } from './ws-exception.filter.js';
 import { WsSessionGuard } from './ws-session.guard.js';
@@ -36,6 +37,7 @@ import { HandshakeAuthenticator } from './handshake-authenticator.js';
 import { roomsFor, userRoom } from '../notification-audience.js';
 import { NotificationFanout, type EventPayload, type DeliverableEvent, type SessionIdentity, type SessionMatch } from '../notification-fanout.js';
 import { NotificationService } from '../notification.service.js';
+import { SessionReconciler } from '../session-reconciler.js';
 import { outboundQueueBound, type EngineConnection } from './outbound-bound.js';
 import { REFRESH_REFUSED, SessionRefresh } from './session-refresh.js';
 import { SessionExpiry } from './session-expiry.js';
@@ -81,6 +83,8 @@ export class NotificationGateway implements OnGatewayInit, OnGatewayConnection, 
     private readonly metrics: MetricsService,
     private readonly config: ConfigService<AppConfig, true>,
     private readonly refresh: SessionRefresh,
+    private readonly verifier: TokenVerifier,
+    private readonly reconciler: SessionReconciler,
   ) {}
 
   afterInit(namespace: GatewayNamespace): void {
@@ -141,6 +145,14 @@ export class NotificationGateway implements OnGatewayInit, OnGatewayConnection, 
     if (this.outboundBound) {
       (socket.conn as unknown as EngineConnection).on('packetCreate', this.outboundBound);
     }
+    // Checked before the socket was in its rooms: a revocation or a user change heard meanwhile
+    // found nothing here to end or move. The revocation first, in this same turn.
+    const revoked = this.verifier.revokedSessionEnd(user);
+    if (revoked) {
+      this.endSession(socket, revoked);
+      return;
+    }
+    await this.reconciler.admitted(user);
   }
 
   private handleDisconnect(socket: GatewaySocket): void {
@@ -242,10 +254,14 @@ export class NotificationGateway implements OnGatewayInit, OnGatewayConnection, 
       const socket = namespace.sockets.get(id);
       if (!socket) continue;
       if (match && !match(socket.data.user)) continue;
-      this.logger.log({ clientId: id, userId, code }, 'ending session');
-      socket.emit('notification:session-expiring', { code });
-      socket.disconnect(true);
+      this.endSession(socket, code);
     }
+  }
+
+  private endSession(socket: GatewaySocket, code: SessionEndCode): void {
+    this.logger.log({ clientId: socket.id, userId: socket.data.user.userId, code }, 'ending session');
+    socket.emit('notification:session-expiring', { code });
+    socket.disconnect(true);
   }
 
   private *sessionUsers(): Iterable<string> {

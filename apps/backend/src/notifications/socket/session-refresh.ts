@@ -37,6 +37,8 @@ export class SessionRefresh {
     if (next.userId !== current.userId) return this.refused(context, 'refresh: token of another user');
     // Rooms follow tenant and role: a change needs a new session, not a moved expiry.
     if (next.tenantId !== current.tenantId || next.role !== current.role) return this.refused(context, 'refresh: tenant or role changed');
+    // Revoked during the verification above: RevokedSessions matched the session's old token, not this one.
+    if (this.verifier.revokedSessionEnd(next) !== undefined) return this.refused(context, 'refresh: TOKEN_REVOKED');
     this.metrics.tokenRefreshes.inc({ outcome: 'ok' });
     this.security.log('TOKEN_REFRESHED', { ...context, expiresAt: next.exp });
     return { ok: true, user: next };

@@ -5,6 +5,7 @@ import type { Request, Response } from 'express';
 import type { AuthenticatedUser } from '../../auth/authenticated-user.js';
 import { clientIp } from '../../common/client-ip.js';
 import { CurrentUser, Public } from '../../auth/http/auth.decorators.js';
+import { TokenVerifier } from '../../auth/token-verifier.js';
 import { ApiError, isDeliberateRefusal } from '../../common/errors/api-error.js';
 import { SpendBudget } from '../../auth/http/request-budget.guard.js';
 import { ApiErrors } from '../../common/openapi/api-errors.decorator.js';
@@ -13,6 +14,7 @@ import { ConnectionAdmission } from '../admission/connection-admission.js';
 import { RequestBudgets } from '../../security/request-budgets.js';
 import { SecurityEventLogger } from '../../security/security-event.logger.js';
 import { roomsFor } from '../notification-audience.js';
+import { SessionReconciler } from '../session-reconciler.js';
 import { SseHub } from './sse-hub.js';
 import { StreamAuthenticator } from './stream-authenticator.js';
 import { decodePosition, PositionSyntaxError } from '../streams/stream-position.js';
@@ -35,6 +37,8 @@ export class NotificationsStreamController {
     private readonly replay: StreamReplay,
     private readonly security: SecurityEventLogger,
     private readonly budgets: RequestBudgets,
+    private readonly verifier: TokenVerifier,
+    private readonly reconciler: SessionReconciler,
   ) {}
 
   /** EventSource cannot send headers: trade the Bearer token for a single-use URL ticket. */
@@ -99,10 +103,19 @@ export class NotificationsStreamController {
     const stream = this.hub.open(response, { user, ip, origin, rooms }, lease, start !== null);
     if (!stream) return;
     this.replay.attach(stream, positions);
+    // Checked before the hub held the stream: a revocation or a user change heard meanwhile found
+    // nothing here to end or move. The revocation first, in this same turn.
+    const revoked = this.verifier.revokedSessionEnd(user);
+    if (revoked) {
+      this.logger.log({ clientId: stream.id, userId: user.userId, code: revoked }, 'ending stream');
+      stream.end(revoked);
+      return;
+    }
     const context = { clientId: stream.id, userId: user.userId, tenantId: user.tenantId, ip, origin, transport: 'sse' as const };
     this.security.log('AUTHENTICATION_SUCCESS', context, request);
     for (const room of rooms) this.security.log('ROOM_JOIN', { ...context, room }, request);
-    if (start === null) return;
+    await this.reconciler.admitted(user);
+    if (start === null || !stream.isOpen) return;
     try {
       await this.replay.run(stream, positions);
     } catch (error) {
