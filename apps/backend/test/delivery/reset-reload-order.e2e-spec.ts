@@ -1,12 +1,11 @@
-import { randomUUID } from 'node:crypto';
-import { sign } from 'jsonwebtoken';
 import { createNotificationClient, type NotificationClient } from '@notify-gateway/client';
 import type { NotificationView } from '@notify-gateway/contracts';
 import { NotificationReader } from '../../src/notifications/notification-reader';
 import { NotificationService } from '../../src/notifications/notification.service';
 import { settle, until } from '../support/sockets';
-import { startApp, TEST_JWT_SECRET, type RunningApp } from '../support/test-app';
-import { demoUser, sql } from '../support/users';
+import { startApp, type RunningApp } from '../support/test-app';
+import { demoUser } from '../support/users';
+import { freshPerson } from '../store/fresh-tenant';
 
 const CATCH_UP_MAX = 3;
 
@@ -31,12 +30,8 @@ describe('reset reload racing a live notification of the same stream', () => {
 
   it('the latest page is handed in order before the live notification that overtook it', async () => {
     const { tenantId } = await demoUser('user@acme.test');
-    const [user] = await sql<{ id: string }>(
-      `INSERT INTO users (id, email, password_hash, role, is_active, tenant_id, updated_at)
-       VALUES (gen_random_uuid(), $1, '!', 'USER', true, $2, now()) RETURNING id`,
-      [`reset-order-${randomUUID()}@reset.test`, tenantId],
-    );
-    const token = sign({ sub: user.id }, TEST_JWT_SECRET, { algorithm: 'HS256', expiresIn: 900 });
+    const { id, token } = await freshPerson('USER', tenantId);
+    const user = { id };
     const first = await service.sendToUser(user.id, { title: 'n1', content: 'c' });
     for (let i = 2; i <= CATCH_UP_MAX + 3; i += 1) await service.sendToUser(user.id, { title: `n${i}`, content: 'c' });
 
