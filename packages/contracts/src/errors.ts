@@ -15,6 +15,7 @@ export const EVENT_ERROR_CODES = [
   'UNAUTHORIZED',
   'INTERNAL_ERROR',
   'IDEMPOTENCY_CONFLICT',
+  'IDEMPOTENCY_ORIGINAL_PRUNED',
   'SERVICE_UNAVAILABLE',
 ] as const;
 export type EventErrorCode = (typeof EVENT_ERROR_CODES)[number];
@@ -33,6 +34,8 @@ export const HTTP_ERROR_CODES = [
   'SERVICE_UNAVAILABLE',
   'INTERNAL_ERROR',
   'IDEMPOTENCY_CONFLICT',
+  /** 410: the key's original (same request) was pruned within the window; nothing is stored again. */
+  'IDEMPOTENCY_ORIGINAL_PRUNED',
 ] as const;
 export type HttpErrorCode = (typeof HTTP_ERROR_CODES)[number];
 

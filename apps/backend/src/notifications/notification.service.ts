@@ -340,9 +340,11 @@ export class NotificationService {
   private async original(item: PreparedNotification, index: number | undefined): Promise<NotificationView> {
     const idempotency = item.idempotency;
     const claim = idempotency ? await this.repository.claimedKey(idempotency.publisher, idempotency.key) : null;
-    if (!claim || !claim.notification || claim.requestHash !== idempotency?.hash) {
-      throw new ApiError(409, 'IDEMPOTENCY_CONFLICT', undefined, index === undefined ? undefined : [{ field: `items.${index}.idempotencyKey`, messages: ['key already used with another request'] }]);
-    }
+    const field = (message: string): FieldError[] | undefined => (index === undefined ? undefined : [{ field: `items.${index}.idempotencyKey`, messages: [message] }]);
+    if (!claim || claim.requestHash !== idempotency?.hash) throw new ApiError(409, 'IDEMPOTENCY_CONFLICT', undefined, field('key already used with another request'));
+    // The same request, but retention or the per-user cap deleted what it stored: no conflict, and
+    // storing it again would deliver it twice, so the retry is told the original is gone.
+    if (!claim.notification) throw new ApiError(410, 'IDEMPOTENCY_ORIGINAL_PRUNED', undefined, field('the notification this key stored was pruned'));
     return viewOf(claim.notification);
   }
 

@@ -73,7 +73,7 @@ export class NotificationsController {
   @ApiOperation({ summary: 'Create a notification (ADMIN: own tenant; SUPER_ADMIN: any tenant, GLOBAL)', description: 'Stored before it is delivered; 201 means committed.' })
   @ApiHeader({ name: 'Idempotency-Key', required: false, description: `A retry with this key within 24 h returns the original and stores nothing (${IDEMPOTENCY_KEY_PATTERN})` })
   @ApiCreatedResponse({ type: NotificationViewDto })
-  @ApiErrors(400, 404, 409, 413, 429, 503)
+  @ApiErrors(400, 404, 409, 410, 413, 429, 503)
   @SpendBudget('create')
   create(
     @CurrentUser() user: AuthenticatedUser,
@@ -90,9 +90,17 @@ export class NotificationsController {
     description: 'Every item is validated, authorised and its audience found before any is stored: one refused item refuses the whole batch (field errors name items.N), nothing is stored.',
   })
   @ApiCreatedResponse({ type: NotificationBatchResponseDto })
-  @ApiErrors(400, 404, 409, 413, 429, 503)
+  @ApiErrors(400, 404, 409, 410, 413, 429, 503)
   @SpendBudget('create')
-  async createMany(@CurrentUser() user: AuthenticatedUser, @Body() body: NotificationBatchDto): Promise<NotificationBatchResponse> {
+  async createMany(
+    @CurrentUser() user: AuthenticatedUser,
+    @Body() body: NotificationBatchDto,
+    @Headers('idempotency-key') idempotencyKey: string | string[] | undefined,
+  ): Promise<NotificationBatchResponse> {
+    // Refused, not ignored: a client that relied on it would store every item again on its retry.
+    if (idempotencyKey !== undefined) {
+      throw new ApiError(400, 'VALIDATION_FAILED', undefined, [{ field: 'Idempotency-Key', messages: ['a batch takes idempotencyKey on each item, not the Idempotency-Key header'] }]);
+    }
     return { items: await this.notifications.createManyAs(user, body.items) };
   }
 }

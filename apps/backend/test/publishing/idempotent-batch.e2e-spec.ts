@@ -125,6 +125,17 @@ describe('idempotent and bulk publishing, across two instances', () => {
     expect(await head(`user:${userId}`)).toBe(before);
   });
 
+  it('an Idempotency-Key header on a batch is refused, not ignored: its retry would store every item again', async () => {
+    const title = uniqueTitle('batch header');
+    const batch = (url: string) => http<Body>(`${url}/notifications/batch`, { token: admin, body: { items: [{ title, content: 'c', userId }] }, headers: { 'idempotency-key': 'batch-header-1' } });
+    for (const answer of [await batch(a.url), await batch(b.url)]) {
+      expect(answer.status).toBe(400);
+      expect(answer.body.code).toBe('VALIDATION_FAILED');
+      expect(answer.body.errors?.map((error) => error.field)).toEqual(['Idempotency-Key']);
+    }
+    expect(await rowsTitled(title)).toBe(0);
+  });
+
   it('sendMany from host code: same rules, a retry by key returns the originals', async () => {
     const service = a.app.get(NotificationService);
     const tenantId = (await demoUser('admin@acme.test')).tenantId;

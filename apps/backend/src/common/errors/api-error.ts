@@ -14,6 +14,7 @@ const DEFAULT_MESSAGES: Record<HttpErrorCode, string> = {
   SERVICE_UNAVAILABLE: 'Service temporarily unavailable',
   INTERNAL_ERROR: GENERIC_ERROR_MESSAGE,
   IDEMPOTENCY_CONFLICT: 'Idempotency key already used with another request',
+  IDEMPOTENCY_ORIGINAL_PRUNED: 'The notification this idempotency key stored is no longer kept',
 };
 
 /** An error whose code and message are safe to show a client as they are. */

@@ -7,6 +7,8 @@ const DESCRIPTIONS: Record<number, string> = {
   401: 'UNAUTHORIZED: missing, invalid or expired token',
   403: 'FORBIDDEN or ORIGIN_NOT_ALLOWED',
   404: 'NOT_FOUND: no such resource for this caller',
+  409: 'IDEMPOTENCY_CONFLICT: the idempotency key was used with another request',
+  410: 'IDEMPOTENCY_ORIGINAL_PRUNED: the same request was stored under this key, but retention or the per-user cap has deleted it; nothing is stored again',
   413: 'PAYLOAD_TOO_LARGE',
   429: 'RATE_LIMITED or CONNECTION_LIMIT (see Retry-After)',
   503: 'SERVICE_UNAVAILABLE: the database is unreachable; nothing was stored',
