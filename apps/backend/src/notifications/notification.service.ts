@@ -174,8 +174,10 @@ export class NotificationService {
 
   /** Marks one read; the user's other sessions hear of it. */
   async markRead(viewer: Viewer, notificationId: string, exceptSocketId?: string): Promise<void> {
-    if (!(await this.readState.markRead(viewer, notificationId))) throw new ApiError(404, 'NOT_FOUND');
-    this.fanout.publish(userRoom(viewer.userId), 'notification:read', { id: notificationId }, exceptSocketId);
+    // The other sessions know the id in the lower case every view carries, whatever case was sent.
+    const id = canonicalId(notificationId);
+    if (!(await this.readState.markRead(viewer, id))) throw new ApiError(404, 'NOT_FOUND');
+    this.fanout.publish(userRoom(viewer.userId), 'notification:read', { id }, exceptSocketId);
   }
 
   async markAllRead(viewer: Viewer, exceptSocketId?: string): Promise<number> {

@@ -1,7 +1,7 @@
 import type { NotificationView } from '@notify-gateway/contracts';
 import { NotificationService } from '../../src/notifications/notification.service';
 import { http, uniqueTitle } from '../support/http';
-import { collect, connect, request, settle, type ClientSocket } from '../support/sockets';
+import { collect, connect, nextEvent, request, settle, type ClientSocket } from '../support/sockets';
 import { startApp, type RunningApp } from '../support/test-app';
 import { demoUser, tokenFor } from '../support/users';
 
@@ -37,6 +37,24 @@ describe('ids named in upper case', () => {
     expect(inbox.filter((n) => n.title === title)).toHaveLength(1);
     const synced = await request(socket, 'notification:sync', { limit: 100 });
     expect(synced.ok && synced.notifications.filter((n) => n.title === title)).toHaveLength(1);
+  });
+
+  it("a notification marked read by its id in upper case: the user's other sessions hear the id they hold (lower case)", async () => {
+    const token = await tokenFor('user@acme.test');
+    const other = await connect(app.url, { token });
+    try {
+      const service = app.app.get(NotificationService);
+      const byRest = await service.sendToUser(user.id, { title: uniqueTitle('read upper rest'), content: 'c' });
+      const bySocket = await service.sendToUser(user.id, { title: uniqueTitle('read upper socket'), content: 'c' });
+      const heardRest = nextEvent(other, 'notification:read');
+      expect((await http(`${app.url}/notifications/${byRest.id.toUpperCase()}/read`, { token, method: 'PATCH' })).status).toBe(200);
+      expect(await heardRest).toEqual({ id: byRest.id });
+      const heardSocket = nextEvent(other, 'notification:read');
+      expect(await request(socket, 'notification:mark-read', { notificationId: bySocket.id.toUpperCase() })).toEqual({ ok: true });
+      expect(await heardSocket).toEqual({ id: bySocket.id });
+    } finally {
+      other.close();
+    }
   });
 
   it("an ADMIN naming its own tenant in upper case broadcasts to it; host code's upper-case ids land in the same streams", async () => {
