@@ -144,6 +144,39 @@ describe('role or tenant change under SSE', () => {
     await settle(200);
   }
 
+  it("a live notification of the gained stream that comes while that stream's head is read is held, then sent with an id", async () => {
+    const tenantId = await tenant();
+    const user = await freshPerson('USER', tenantId);
+    const stream = await openStream(running.url, { token: user.token });
+    await service.sendToUser(user.id, { title: 'h-u1', content: 'c' });
+    await stream.waitFor(isNotification('h-u1'), 5000);
+    // The head read waits until the tenant's notification has gone out live.
+    const heads = service.currentPositions.bind(service);
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let asked = false;
+    service.currentPositions = async (...args: Parameters<NotificationService['currentPositions']>) => {
+      asked = true;
+      await released;
+      return heads(...args);
+    };
+    try {
+      await accounts.changeRole(user.id, 'ADMIN');
+      await until(() => asked, "the stream reading its new stream's head");
+      await service.sendToTenant(tenantId, { title: 'h-live', content: 'c' });
+      await settle(200);
+      release();
+      const live = await stream.waitFor(isNotification('h-live'), 5000);
+      expect(live.id).toMatch(/^u\.[0-9a-f]+\.1_t\.[0-9a-f]+\.1$/);
+      await settle(200);
+      expect(notificationsOf(stream.messages).filter((n) => n.title === 'h-live')).toHaveLength(1);
+    } finally {
+      service.currentPositions = heads;
+      release();
+      stream.close();
+    }
+  });
+
   for (const change of ['promotion', 'tenant move'] as const) {
     it(`${change}: the ids name the new tenant stream; a reconnect with Last-Event-ID replays what it got meanwhile`, async () => {
       const [from, to] = [await tenant(), await tenant()];

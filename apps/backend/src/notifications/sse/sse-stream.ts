@@ -166,19 +166,20 @@ export class SseStream {
         const now = new Set(streamsOf(this.session.user).values());
         for (const stream of gained) {
           this.filling.delete(stream);
-          const head = heads.get(stream);
-          if (!head || !now.has(stream) || this.positions.has(stream)) {
-            if (!now.has(stream)) this.dropAhead((view) => view.stream === stream);
+          if (!now.has(stream)) {
+            this.dropAhead((view) => view.stream === stream);
             continue;
           }
-          let start = head.offset;
-          for (const held of this.ahead) {
-            const view = held.payload as NotificationView;
-            if (view.stream === stream && view.epoch === head.epoch && BigInt(view.offset) - 1n < start) start = BigInt(view.offset) - 1n;
+          const held = this.ahead.map((entry) => entry.payload as NotificationView).filter((view) => view.stream === stream);
+          // A head read before the stream's first commit finds none: what was held then starts it.
+          const epoch = heads.get(stream)?.epoch ?? held[0]?.epoch;
+          if (epoch !== undefined && !this.positions.has(stream)) {
+            let start = heads.get(stream)?.offset;
+            for (const view of held) if (view.epoch === epoch && (start === undefined || BigInt(view.offset) - 1n < start)) start = BigInt(view.offset) - 1n;
+            if (start !== undefined) this.positions.set(stream, { epoch, offset: start });
           }
-          this.positions.set(stream, { epoch: head.epoch, offset: start });
           // Synchronously from filling.delete: no live event of the stream slipped past.
-          if (this.ahead.some((held) => (held.payload as NotificationView).stream === stream)) void this.fill(stream);
+          if (held.length > 0 && this.positions.has(stream)) void this.fill(stream);
         }
       },
       () => this.abort(),
@@ -238,12 +239,13 @@ export class SseStream {
    * later offset is only ever emitted after the earlier ones committed, so the gap is there.
    */
   private ordered(view: NotificationView, encoded: EncodedEvent): boolean {
-    const mark = this.positions.get(view.stream);
-    if (!mark || !this.filler) return this.write(sseFrame(encoded), encoded.bytes);
-    if (this.filling.has(view.stream)) {
+    // Held first: a stream gained by a role change has no position until its head is read.
+    if (this.filler && this.filling.has(view.stream)) {
       this.hold(this.ahead, 'notification:new', view, encoded);
       return false;
     }
+    const mark = this.positions.get(view.stream);
+    if (!mark || !this.filler) return this.write(sseFrame(encoded), encoded.bytes);
     if (view.epoch === mark.epoch) {
       const offset = BigInt(view.offset);
       if (offset <= mark.offset) return false;
